@@ -1,0 +1,70 @@
+from django.db import models
+from django_scopes import ScopedManager
+
+from portal.accounts.models import Tenant
+from proposals.models import Order
+
+
+class SignatureMode(models.TextChoices):
+    MANUAL = "MANUAL", "Manual (upload do contrato assinado)"
+    DIGITAL = "DIGITAL", "Assinatura digital no portal"
+
+
+class SignerRole(models.TextChoices):
+    PARTY = "PARTE", "Parte"
+    WITNESS = "TESTEMUNHA", "Testemunha"
+
+
+class Contract(models.Model):
+    """The sales contract of an order, mirrored from erp_pedido_contrato."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="contract")
+    erp_id = models.BigIntegerField()
+    title = models.CharField("título", max_length=200)
+    content_html = models.TextField("conteúdo (HTML)", blank=True)
+    erp_file = models.FileField("arquivo do ERP", upload_to="contracts/%Y/%m/", blank=True)
+    erp_file_sha256 = models.CharField(max_length=64, blank=True)
+    signature_mode = models.CharField(
+        "assinatura", max_length=7, choices=SignatureMode.choices, default=SignatureMode.MANUAL
+    )
+    erp_updated_at = models.DateTimeField(null=True, blank=True)
+    # Set by the portal when the contract is signed (upload, or every digital signature).
+    signed_at = models.DateTimeField("assinado em", null=True, blank=True)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        verbose_name = "contrato"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "erp_id"], name="contract_erp_id_per_tenant")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+
+class ContractSigner(models.Model):
+    """A customer login designated to sign a DIGITAL contract (erp_contrato_signatario)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="signers")
+    erp_id = models.BigIntegerField(null=True, blank=True)
+    email = models.EmailField("e-mail")
+    role = models.CharField("papel", max_length=10, choices=SignerRole.choices)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        verbose_name = "signatário"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "erp_id"],
+                condition=models.Q(erp_id__isnull=False),
+                name="signer_erp_id_per_tenant",
+            )
+        ]

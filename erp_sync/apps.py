@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ErpSyncConfig(AppConfig):
+    name = "erp_sync"
+    verbose_name = "Integração ERP"

@@ -1,0 +1,33 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+
+from erp_sync.router import erp_alias
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+
+
+def erp_schema_sql(vendor: str) -> str:
+    path = SQL_DIR / f"{vendor}.sql"
+    if not path.exists():
+        raise CommandError(f"No ERP schema for database vendor {vendor!r} (have: {SQL_DIR})")
+    return path.read_text()
+
+
+class Command(BaseCommand):
+    help = "ERP tables and triggers (erp_sync/sql/), for demos and tests: erp_schema create"
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["create"])
+        parser.add_argument("--database", default=None, help="alias (default: the ERP's)")
+
+    def handle(self, *args, action, database, **options):
+        connection = connections[database or erp_alias()]
+        sql = erp_schema_sql(connection.vendor)
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.connection.executescript(sql)
+            else:
+                cursor.execute(sql)
+        self.stdout.write(f"ERP schema ready on {connection.alias} ({connection.vendor}).")

@@ -1,0 +1,48 @@
+from django.conf import settings
+from django.core.cache import cache
+
+from portal.accounts.models import Tenant, TenantDomain, User
+
+# A cached miss is stored as 0 so unknown hosts do not reach the database on every request.
+_NO_TENANT = 0
+DOMAIN_CACHE_SECONDS = 300
+
+
+def tenant_for_host(*, hostname: str) -> Tenant | None:
+    """The active tenant served at `hostname` (lower-case, no port), cached by primary key."""
+    key = TenantDomain.cache_key(hostname)
+    tenant_id = cache.get(key)
+    if tenant_id is None:
+        domain = TenantDomain.objects.filter(hostname=hostname).only("tenant_id").first()
+        tenant_id = domain.tenant_id if domain else _NO_TENANT
+        cache.set(key, tenant_id, DOMAIN_CACHE_SECONDS)
+    if tenant_id == _NO_TENANT:
+        return None
+    return Tenant.objects.filter(pk=tenant_id, is_active=True).first()
+
+
+def is_support_host(*, hostname: str) -> bool:
+    return hostname == settings.SUPPORT_HOST
+
+
+def tenant_primary_hostname(*, tenant: Tenant) -> str:
+    domain = tenant.domains.filter(is_primary=True).first() or tenant.domains.first()
+    if domain is None:
+        raise TenantDomain.DoesNotExist(f"Tenant {tenant.slug} has no domain")
+    return domain.hostname
+
+
+def tenant_absolute_url(*, tenant: Tenant, path: str) -> str:
+    """An absolute URL on the tenant's own primary hostname (e-mails, PDFs), never the request's."""
+    scheme = "https" if settings.HTTPS else "http"
+    port = f":{settings.PUBLIC_PORT}" if settings.PUBLIC_PORT else ""
+    return f"{scheme}://{tenant_primary_hostname(tenant=tenant)}{port}{path}"
+
+
+def user_for_login(*, tenant: Tenant | None, email: str) -> User | None:
+    """The login with this e-mail at this tenant (None: the support host's own users)."""
+    return (
+        User.objects.select_related("customer")
+        .filter(tenant=tenant, email__iexact=email.strip())
+        .first()
+    )

@@ -1,0 +1,67 @@
+"""Brazilian formats, in one place: R$ 1.234,56 and dd/mm/aaaa (also in the English interface)."""
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils import timezone
+
+CENT = Decimal("0.01")
+
+
+def _group_thousands(integer_part: str) -> str:
+    groups = []
+    while len(integer_part) > 3:
+        groups.insert(0, integer_part[-3:])
+        integer_part = integer_part[:-3]
+    groups.insert(0, integer_part)
+    return ".".join(groups)
+
+
+def number_br(value, places: int = 2) -> str:
+    """1234.5 -> '1.234,50'."""
+    if value is None or value == "":
+        return ""
+    quantum = Decimal(1).scaleb(-places)
+    amount = Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
+    sign = "-" if amount < 0 else ""
+    text = f"{abs(amount):.{places}f}"
+    integer_part, _, fraction = text.partition(".")
+    grouped = _group_thousands(integer_part)
+    return f"{sign}{grouped},{fraction}" if places else f"{sign}{grouped}"
+
+
+def quantity_br(value) -> str:
+    """Quantities keep up to 4 places, without trailing zeros: 2.5000 -> '2,5', 3 -> '3'."""
+    if value is None:
+        return ""
+    amount = Decimal(value).normalize()
+    places = max(0, -amount.as_tuple().exponent)
+    return number_br(value, min(places, 4))
+
+
+def brl(value) -> str:
+    """Decimal -> 'R$ 1.234,56' (negative: '-R$ 1.234,56')."""
+    if value is None or value == "":
+        return ""
+    text = number_br(value)
+    if text.startswith("-"):
+        return f"-R$\u00a0{text[1:]}"
+    return f"R$\u00a0{text}"
+
+
+def date_br(value) -> str:
+    """date or aware datetime (shown in the local time zone) -> 'dd/mm/aaaa'."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+    return value.strftime("%d/%m/%Y")
+
+
+def datetime_br(value) -> str:
+    """aware datetime -> 'dd/mm/aaaa hh:mm' in America/Sao_Paulo."""
+    if value is None:
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.strftime("%d/%m/%Y %H:%M")

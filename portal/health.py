@@ -1,0 +1,26 @@
+from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError, connections
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+
+from erp_sync.router import erp_alias
+
+
+def _database_answers(alias: str) -> bool:
+    try:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DatabaseError:
+        connections[alias].close()
+        return False
+
+
+@login_not_required
+@never_cache
+def healthz(request):
+    """Answers on any host. 503 only when the portal's own database is down."""
+    db_ok = _database_answers("default")
+    erp_ok = _database_answers(erp_alias()) if db_ok or erp_alias() != "default" else False
+    body = {"db": "ok" if db_ok else "down", "erp": "ok" if erp_ok else "down"}
+    return JsonResponse(body, status=200 if db_ok else 503)

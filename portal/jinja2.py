@@ -1,0 +1,29 @@
+"""The Jinja2 environment of the customer pages: Django's url/static, messages, pt-BR filters."""
+
+from django.contrib.messages import get_messages
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import gettext, ngettext
+from jinja2 import Environment
+
+from portal import formats
+
+
+def url(name: str, *args, **kwargs) -> str:
+    return reverse(name, args=args or None, kwargs=kwargs or None)
+
+
+def environment(**options) -> Environment:
+    env = Environment(extensions=["jinja2.ext.i18n"], **options)
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)
+    env.globals.update({"url": url, "static": static, "get_messages": get_messages})
+    env.filters.update(
+        {
+            "brl": formats.brl,
+            "number_br": formats.number_br,
+            "quantity_br": formats.quantity_br,
+            "date_br": formats.date_br,
+            "datetime_br": formats.datetime_br,
+        }
+    )
+    return env

@@ -1,0 +1,209 @@
+from django.conf import settings
+from django.db import models
+from django_scopes import ScopedManager
+
+from portal.accounts.models import Customer, Tenant
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+QUANTITY = {"max_digits": 14, "decimal_places": 4}
+
+
+class OrderStatus(models.TextChoices):
+    PROPOSAL = "PRO", "Proposta"
+    APPROVED = "APR", "Aprovado — aguardando faturamento"
+    ORDER = "PED", "Pedido"
+    CANCELLED = "CAN", "Cancelado"
+
+
+class ItemKind(models.TextChoices):
+    PRODUCT = "P", "Produto"
+    SERVICE = "S", "Serviço"
+
+
+class Order(models.Model):
+    """A proposal or order, mirrored from erp_pedido (the ERP is the source of truth)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="orders")
+    erp_id = models.BigIntegerField()
+    number = models.BigIntegerField("número")
+    status = models.CharField(max_length=3, choices=OrderStatus.choices)
+    issued_on = models.DateField("emissão")
+    valid_until = models.DateField("validade", null=True, blank=True)
+    salesperson = models.CharField("vendedor", max_length=120, blank=True)
+    payment_method = models.CharField("forma de pagamento", max_length=120, blank=True)
+    payment_terms = models.CharField("condição de pagamento", max_length=200, blank=True)
+    notes = models.TextField("observações", blank=True)
+    products_total = models.DecimalField("valor dos produtos", default=0, **MONEY)
+    services_total = models.DecimalField("valor dos serviços", default=0, **MONEY)
+    discount = models.DecimalField("desconto", default=0, **MONEY)
+    freight = models.DecimalField("frete", default=0, **MONEY)
+    total = models.DecimalField("valor total", default=0, **MONEY)
+    approved_at = models.DateTimeField("aprovado em", null=True, blank=True)
+    approved_by = models.CharField("aprovado por", max_length=254, blank=True)
+    erp_version = models.BigIntegerField("versão no ERP")
+    erp_updated_at = models.DateTimeField("atualizado no ERP", null=True, blank=True)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        verbose_name = "pedido"
+        verbose_name_plural = "pedidos"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "erp_id"], name="order_erp_id_per_tenant"),
+            models.UniqueConstraint(fields=["tenant", "number"], name="order_number_per_tenant"),
+        ]
+        indexes = [
+            # Keyset pagination of a customer's orders: newest first, by number.
+            models.Index(fields=["customer", "-number"], name="order_customer_number"),
+            models.Index(
+                fields=["customer", "status", "-number"], name="order_customer_status_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} {self.number}"
+
+
+class OrderItem(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    erp_id = models.BigIntegerField()
+    sequence = models.IntegerField("item")
+    kind = models.CharField("tipo", max_length=1, choices=ItemKind.choices)
+    code = models.CharField("código", max_length=60, blank=True)
+    description = models.CharField("descrição", max_length=300)
+    unit = models.CharField("unidade", max_length=10, blank=True)
+    quantity = models.DecimalField("quantidade", **QUANTITY)
+    unit_price = models.DecimalField("valor unitário", **QUANTITY)
+    discount = models.DecimalField("desconto", default=0, **MONEY)
+    total = models.DecimalField("valor total", **MONEY)
+    notes = models.TextField("informações", blank=True)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        verbose_name = "item"
+        ordering = ["sequence", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "erp_id"], name="item_erp_id_per_tenant")
+        ]
+
+
+class Installment(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="installments")
+    erp_id = models.BigIntegerField()
+    number = models.IntegerField("parcela")
+    due_date = models.DateField("vencimento")
+    amount = models.DecimalField("valor", **MONEY)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        verbose_name = "parcela"
+        ordering = ["number", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "erp_id"], name="installment_erp_id_per_tenant"
+            )
+        ]
+
+
+class AttachmentKind(models.TextChoices):
+    PROPOSAL = "PROPOSTA", "Proposta"
+    SIGNED_CONTRACT = "CONTRATO_ASSINADO", "Contrato Assinado"
+    OTHER = "OUTRO", "Outro"
+
+
+class AttachmentOrigin(models.TextChoices):
+    ERP = "ERP", "ERP"
+    PORTAL = "PORTAL", "Portal"
+
+
+class Attachment(models.Model):
+    """A file of an order, kept in storage (never a public URL; see the download view)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="attachments")
+    erp_id = models.BigIntegerField(null=True, blank=True)
+    kind = models.CharField(max_length=20, choices=AttachmentKind.choices)
+    origin = models.CharField(max_length=6, choices=AttachmentOrigin.choices)
+    name = models.CharField("nome", max_length=255)
+    mime = models.CharField(max_length=100)
+    size = models.BigIntegerField("tamanho")
+    sha256 = models.CharField(max_length=64)
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    created_at = models.DateTimeField("criado em")
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        verbose_name = "anexo"
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "erp_id"],
+                condition=models.Q(erp_id__isnull=False),
+                name="attachment_erp_id_per_tenant",
+            )
+        ]
+
+
+class OrderSnapshot(models.Model):
+    """What a customer could have seen: one per mirrored version of an order."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="snapshots")
+    erp_version = models.BigIntegerField()
+    data = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        verbose_name = "versão do pedido"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "erp_version"], name="one_snapshot_per_version"
+            )
+        ]
+
+
+class StatusChange(models.Model):
+    """A status the mirror saw the ERP set (the order's timeline)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=3, choices=OrderStatus.choices, blank=True)
+    to_status = models.CharField(max_length=3, choices=OrderStatus.choices)
+    changed_at = models.DateTimeField()
+    erp_version = models.BigIntegerField()
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        verbose_name = "mudança de status"
+        ordering = ["changed_at", "id"]
+
+
+class Approval(models.Model):
+    """Evidence of a customer's approval. One per order: the constraint makes it idempotent."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="approval")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    approved_at = models.DateTimeField("aprovado em")
+    ip_address = models.GenericIPAddressField("IP", null=True, blank=True)
+    user_agent = models.TextField(blank=True)
+    order_version = models.BigIntegerField("versão aprovada")
+    proposal_sha256 = models.CharField("SHA-256 da proposta", max_length=64, blank=True)
+    signed_contract_sha256 = models.CharField(
+        "SHA-256 do contrato assinado", max_length=64, blank=True
+    )
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        verbose_name = "aprovação"
+        verbose_name_plural = "aprovações"
