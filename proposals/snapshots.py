@@ -169,3 +169,22 @@ def compare_snapshots(
             lambda row: f"Parcela {row['number']}",
         ),
     )
+
+
+def order_version_comparison(*, order: Order, seen_version: int) -> VersionComparison | None:
+    """The version the customer saw against the mirrored current one (None: nothing to compare)."""
+    if seen_version == order.erp_version:
+        return None
+    snapshots = {
+        snap.erp_version: snap.data
+        for snap in order.snapshots.filter(erp_version__in=[seen_version, order.erp_version])
+    }
+    seen = snapshots.get(seen_version)
+    if seen is None:
+        return None
+    current = snapshots.get(order.erp_version) or order_snapshot_data(
+        order, order.items.all(), order.installments.all()
+    )
+    return compare_snapshots(
+        seen=seen, current=current, seen_version=seen_version, current_version=order.erp_version
+    )

@@ -4,6 +4,8 @@ Every test runs with django-scopes disabled for its own setup code; requests mad
 test client still run inside their tenant's scope (portal.middleware.TenantMiddleware).
 """
 
+import os
+
 import pytest
 from django.core.management import call_command
 from django.db import connections
@@ -35,11 +37,14 @@ ERP_TABLES = [
 
 def pytest_collection_modifyitems(config, items):
     """Every database test may touch both aliases (the ERP may live in its own database)."""
+    on_postgres = connections["default"].vendor == "postgresql"
+    if os.environ.get("REQUIRE_POSTGRES") and not on_postgres:
+        raise pytest.UsageError("REQUIRE_POSTGRES is set but DATABASE_URL is not PostgreSQL")
     for item in items:
         marker = item.get_closest_marker("django_db")
         if marker is not None and "databases" not in marker.kwargs:
             item.add_marker(pytest.mark.django_db(databases="__all__", **marker.kwargs))
-        if item.get_closest_marker("postgres") and connections["default"].vendor != "postgresql":
+        if item.get_closest_marker("postgres") and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="PostgreSQL only: run by `make test-pg`"))
 
 

@@ -1,0 +1,54 @@
+# Two commands: `make run` (the demo) and `make test` (every test). See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432
+TEST_DATABASE_URL ?= $(PG_URL)/portal
+PORT ?= 8000
+
+.PHONY: run test test-sqlite test-pg test-pg-split lint demo-data
+
+$(BIN)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	@touch $@
+
+var:
+	@mkdir -p var
+
+run: $(BIN)/.installed | var
+	@bin/system-deps
+	$(BIN)/python manage.py migrate --noinput -v 0
+	$(BIN)/python manage.py collectstatic --noinput -v 0
+	PUBLIC_PORT=$(PORT) $(BIN)/python manage.py demo
+	@echo "Serving on http://localhost:$(PORT)/ (Ctrl+C stops the server and the ERP follower)"
+	@trap 'kill 0' EXIT INT TERM; \
+	  $(BIN)/python manage.py erp_sync --follow & \
+	  PUBLIC_PORT=$(PORT) $(BIN)/gunicorn portal.wsgi -b 0.0.0.0:$(PORT) -w 3 --access-logfile - ; \
+	  wait
+
+test: $(BIN)/.installed
+	@bin/system-deps --test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(MAKE) --no-print-directory test-sqlite test-pg test-pg-split
+
+# The embedded default: SQLite, ERP tables in the portal's database. Browser tests run here.
+test-sqlite: $(BIN)/.installed
+	env -u DATABASE_URL -u ERP_DATABASE_URL $(BIN)/pytest -q
+
+# PostgreSQL, one database shared with the ERP (production's layout). Fails if it is down.
+test-pg: $(BIN)/.installed
+	@$(BIN)/python -m tests.require_postgres "$(TEST_DATABASE_URL)"
+	DATABASE_URL="$(TEST_DATABASE_URL)" REQUIRE_POSTGRES=1 $(BIN)/pytest -q -m "not e2e"
+
+# PostgreSQL, the ERP's tables in a database of their own (ERP_DATABASE_URL).
+test-pg-split: $(BIN)/.installed
+	@$(BIN)/python -m tests.require_postgres "$(TEST_DATABASE_URL)"
+	DATABASE_URL="$(TEST_DATABASE_URL)" ERP_DATABASE_URL="$(TEST_DATABASE_URL)_erp" \
+	  REQUIRE_POSTGRES=1 $(BIN)/pytest -q -m "not e2e"
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
