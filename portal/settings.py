@@ -35,7 +35,7 @@ SUPPORT_HOST = os.environ.get("SUPPORT_HOST", "suporte.localhost").lower()
 PUBLIC_PORT = os.environ.get("PUBLIC_PORT", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.accounts.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -1,7 +1,16 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class AccountsConfig(AppConfig):
     name = "portal.accounts"
     label = "accounts"
     verbose_name = "Contas e empresas"
+
+
+class PortalAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with our site as `admin.site` (see admin_site.PortalAdminSite)."""
+
+    # Not this module's default: `portal.accounts` itself must still load AccountsConfig.
+    default = False
+    default_site = "portal.accounts.admin_site.PortalAdminSite"

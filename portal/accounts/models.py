@@ -68,8 +68,9 @@ class TenantDomain(models.Model):
         cache.delete(self.cache_key(self.hostname))
 
     def delete(self, *args, **kwargs):
+        hostname = self.hostname  # the primary key: Django sets it to None once deleted
         result = super().delete(*args, **kwargs)
-        cache.delete(self.cache_key(self.hostname))
+        cache.delete(self.cache_key(hostname))
         return result
 
     @staticmethod

@@ -1,1 +1,33 @@
-urlpatterns: list = []
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
+from django.views.i18n import set_language
+
+from portal.accounts import views
+
+urlpatterns = [
+    path("entrar/", views.LoginView.as_view(), name="login"),
+    path("sair/", views.LogoutView.as_view(), name="logout"),
+    path("senha/alterar/", views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "senha/alterar/pronto/",
+        views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("senha/recuperar/", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "senha/recuperar/enviado/",
+        views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "senha/redefinir/pronto/",
+        views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path(
+        "senha/redefinir/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("idioma/", login_not_required(set_language), name="set_language"),
+]

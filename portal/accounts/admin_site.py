@@ -1,0 +1,123 @@
+"""The one admin site at /admin/: support on the support host, each tenant's staff on its hosts."""
+
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from portal.accounts.views import LogoutView
+
+
+def is_support_admin(request) -> bool:
+    """A superuser without tenant, on the support host: sees and configures every tenant."""
+    user = request.user
+    return (
+        request.is_support_host
+        and user.is_active
+        and user.is_superuser
+        and user.is_staff
+        and user.tenant_id is None
+    )
+
+
+def is_tenant_staff(request) -> bool:
+    """A staff login of the tenant whose host this is: manages that tenant only."""
+    user = request.user
+    return (
+        request.tenant is not None
+        and user.is_active
+        and user.is_staff
+        and not user.is_superuser
+        and user.tenant_id == request.tenant.pk
+    )
+
+
+class PortalAdminSite(admin.AdminSite):
+    site_header = "Portal do Cliente — administração"
+    site_title = "Portal do Cliente"
+    index_title = "Administração"
+    # "/" is the customers' dashboard: staff and support have no customer to see there.
+    site_url = None
+
+    def has_permission(self, request):
+        return request.user.is_authenticated and (
+            is_support_admin(request) or is_tenant_staff(request)
+        )
+
+    @login_not_required
+    def login(self, request, extra_context=None):
+        """One login page for everybody (tenant-aware, with axes lockout): the portal's."""
+        if self.has_permission(request):
+            return redirect("admin:index")
+        if request.user.is_authenticated:
+            return render(request, "accounts/admin_denied.html", status=403)
+        return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
+
+    def logout(self, request, extra_context=None):
+        return LogoutView.as_view()(request)
+
+    def password_change(self, request, extra_context=None):
+        return redirect("password_change")
+
+
+ALL_ACTIONS = frozenset({"view", "add", "change", "delete"})
+VIEW_ONLY = frozenset({"view"})
+
+
+class AccessRuleMixin:
+    """Model permissions by role, not by Permission rows.
+
+    Tenant staff get `staff_actions` on their tenant's host, support (see is_support_admin)
+    gets `support_actions` on the support host, nobody else gets anything. Which rows each
+    sees is decided by the request's scope (tenant-owned models) or get_queryset (users).
+    """
+
+    staff_actions: frozenset[str] = frozenset()
+    support_actions: frozenset[str] = ALL_ACTIONS
+
+    def may(self, request, action: str) -> bool:
+        if is_support_admin(request):
+            return action in self.support_actions
+        return is_tenant_staff(request) and action in self.staff_actions
+
+    def has_module_permission(self, request):
+        return self.may(request, "view")
+
+    def has_view_permission(self, request, obj=None):
+        return self.may(request, "view") or self.may(request, "change")
+
+    def has_add_permission(self, request, obj=None):
+        return self.may(request, "add")
+
+    def has_change_permission(self, request, obj=None):
+        return self.may(request, "change")
+
+    def has_delete_permission(self, request, obj=None):
+        return self.may(request, "delete")
+
+
+class PortalModelAdmin(AccessRuleMixin, admin.ModelAdmin):
+    """Lists show the tenant column to support, who sees every tenant at once."""
+
+    def get_list_display(self, request):
+        columns = super().get_list_display(request)
+        return ("tenant", *columns) if is_support_admin(request) else columns
+
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        return ("tenant", *filters) if is_support_admin(request) else filters
+
+
+class ReadOnlyModelAdmin(PortalModelAdmin):
+    """Rows mirrored from the ERP: the ERP is the source of truth, edits would be overwritten."""
+
+    staff_actions = VIEW_ONLY
+    support_actions = VIEW_ONLY
+
+
+class ReadOnlyTabularInline(AccessRuleMixin, admin.TabularInline):
+    staff_actions = VIEW_ONLY
+    support_actions = VIEW_ONLY
+    extra = 0
+    show_change_link = False

@@ -1,0 +1,104 @@
+"""Login, logout and password pages: Django's auth views with our forms and pt-BR templates."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+
+from portal.accounts import services
+from portal.accounts.backends import user_may_log_in
+from portal.accounts.forms import LoginForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
+
+
+def _lockout_message() -> str:
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return _("Muitas tentativas sem sucesso. Tente novamente em %(minutes)d minutos.") % {
+        "minutes": minutes
+    }
+
+
+def lockout(request, *args, **kwargs):
+    """AXES_LOCKOUT_CALLABLE: the login page again, with the reason, as 429.
+
+    Axes passes (original_response, credentials) or just (credentials); neither is needed.
+    """
+    form = LoginForm(request=request, initial={"username": request.POST.get("username", "")})
+    context = {"form": form, "lockout_message": _lockout_message(), "next": ""}
+    return render(request, "accounts/login.html", context, status=429)
+
+
+@method_decorator(login_not_required, name="dispatch")
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "accounts/login.html"
+
+    def get_success_url(self):
+        url = super().get_success_url()
+        admin_index = reverse("admin:index")
+        # Staff and support have no customer: their work is in the admin.
+        if self.request.user.customer_id is None and not url.startswith(admin_index):
+            return admin_index
+        return url
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, _("Você saiu do portal."))
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    form_class = PasswordChangeForm
+    template_name = "accounts/password_change_form.html"
+    success_url = reverse_lazy("password_change_done")
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "accounts/password_change_done.html"
+
+
+@method_decorator(login_not_required, name="dispatch")
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
+    template_name = "accounts/password_reset_form.html"
+    success_url = reverse_lazy("password_reset_done")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "tenant": self.request.tenant}
+
+    def form_valid(self, form):
+        for user in form.get_users(form.cleaned_data["email"]):
+            services.user_send_password_reset(user=user)
+        # The same page whether or not the e-mail exists: no user enumeration.
+        return HttpResponseRedirect(self.get_success_url())
+
+
+@method_decorator(login_not_required, name="dispatch")
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+@method_decorator(login_not_required, name="dispatch")
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = SetPasswordForm
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+
+    def get_user(self, uidb64):
+        """Only a login of this host's tenant: a link never works on another company's host."""
+        user = super().get_user(uidb64)
+        tenant = self.request.tenant
+        if user is None or tenant is None or user.tenant_id != tenant.pk:
+            return None
+        return user if user_may_log_in(user) else None
+
+
+@method_decorator(login_not_required, name="dispatch")
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"

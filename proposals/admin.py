@@ -1,0 +1,160 @@
+from django.contrib import admin
+
+from portal.accounts.admin_site import ReadOnlyModelAdmin, ReadOnlyTabularInline
+from portal.formats import brl, date_br, datetime_br, quantity_br
+from proposals.models import (
+    Approval,
+    Attachment,
+    Installment,
+    Order,
+    OrderItem,
+    StatusChange,
+)
+
+
+class OrderItemInline(ReadOnlyTabularInline):
+    model = OrderItem
+    fields = ["sequence", "kind", "code", "description", "unit", "qty", "price", "amount", "notes"]
+    readonly_fields = ["qty", "price", "amount"]
+
+    @admin.display(description="quantidade")
+    def qty(self, item):
+        return quantity_br(item.quantity)
+
+    @admin.display(description="valor unitário")
+    def price(self, item):
+        return brl(item.unit_price)
+
+    @admin.display(description="valor total")
+    def amount(self, item):
+        return brl(item.total)
+
+
+class InstallmentInline(ReadOnlyTabularInline):
+    model = Installment
+    fields = ["number", "due", "value"]
+    readonly_fields = ["due", "value"]
+
+    @admin.display(description="vencimento")
+    def due(self, installment):
+        return date_br(installment.due_date)
+
+    @admin.display(description="valor")
+    def value(self, installment):
+        return brl(installment.amount)
+
+
+class AttachmentInline(ReadOnlyTabularInline):
+    # No file link: files have no public URL, the customer pages serve them after checks.
+    model = Attachment
+    fields = ["kind", "name", "origin", "size", "created"]
+    readonly_fields = ["created"]
+
+    @admin.display(description="criado em")
+    def created(self, attachment):
+        return datetime_br(attachment.created_at)
+
+
+class StatusChangeInline(ReadOnlyTabularInline):
+    model = StatusChange
+    verbose_name_plural = "histórico de status"
+    fields = ["from_status", "to_status", "changed", "erp_version"]
+    readonly_fields = ["changed"]
+
+    @admin.display(description="quando")
+    def changed(self, change):
+        return datetime_br(change.changed_at)
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyModelAdmin):
+    list_display = ["number", "customer", "status", "issued", "valid", "total_brl", "approved"]
+    list_filter = ["status"]
+    list_select_related = ["customer", "tenant"]
+    search_fields = ["=number", "customer__name", "customer__cpf_cnpj"]
+    ordering = ["-number"]
+    show_full_result_count = False
+    inlines = [OrderItemInline, InstallmentInline, AttachmentInline, StatusChangeInline]
+    fieldsets = [
+        (None, {"fields": ["number", "customer", "status", "issued", "valid", "salesperson"]}),
+        ("Pagamento", {"fields": ["payment_method", "payment_terms"]}),
+        (
+            "Valores",
+            {
+                "fields": [
+                    "products_brl",
+                    "services_brl",
+                    "discount_brl",
+                    "freight_brl",
+                    "total_brl",
+                ]
+            },
+        ),
+        ("Aprovação", {"fields": ["approved", "approved_by"]}),
+        ("ERP", {"fields": ["erp_id", "erp_version", "notes"]}),
+    ]
+    readonly_fields = [
+        "issued",
+        "valid",
+        "products_brl",
+        "services_brl",
+        "discount_brl",
+        "freight_brl",
+        "total_brl",
+        "approved",
+    ]
+
+    @admin.display(description="emissão", ordering="issued_on")
+    def issued(self, order):
+        return date_br(order.issued_on)
+
+    @admin.display(description="validade", ordering="valid_until")
+    def valid(self, order):
+        return date_br(order.valid_until) or "—"
+
+    @admin.display(description="aprovado em", ordering="approved_at")
+    def approved(self, order):
+        return datetime_br(order.approved_at) or "—"
+
+    @admin.display(description="valor dos produtos")
+    def products_brl(self, order):
+        return brl(order.products_total)
+
+    @admin.display(description="valor dos serviços")
+    def services_brl(self, order):
+        return brl(order.services_total)
+
+    @admin.display(description="desconto")
+    def discount_brl(self, order):
+        return brl(order.discount)
+
+    @admin.display(description="frete")
+    def freight_brl(self, order):
+        return brl(order.freight)
+
+    @admin.display(description="valor total", ordering="total")
+    def total_brl(self, order):
+        return brl(order.total)
+
+
+@admin.register(Approval)
+class ApprovalAdmin(ReadOnlyModelAdmin):
+    list_display = ["order", "user", "approved", "ip_address", "order_version"]
+    list_select_related = ["order", "user", "tenant"]
+    search_fields = ["=order__number", "user__email"]
+    ordering = ["-approved_at"]
+    fields = [
+        "order",
+        "user",
+        "approved",
+        "ip_address",
+        "user_agent",
+        "order_version",
+        "proposal_sha256",
+        "signed_contract_sha256",
+    ]
+    readonly_fields = ["approved"]
+
+    @admin.display(description="aprovado em", ordering="approved_at")
+    def approved(self, approval):
+        return datetime_br(approval.approved_at)
