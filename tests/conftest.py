@@ -5,8 +5,10 @@ test client still run inside their tenant's scope (portal.middleware.TenantMiddl
 """
 
 import os
+import shutil
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connections
 from django.test import Client
@@ -52,6 +54,13 @@ def pytest_collection_modifyitems(config, items):
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("erp_schema", "create", verbosity=0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_test_media():
+    """settings_test stores files in a fresh temporary folder; remove it after the run."""
+    yield
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
