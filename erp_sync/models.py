@@ -6,6 +6,7 @@ erp_portal_evento.
 """
 
 from django.db import models
+from django.utils import timezone
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 QUANTITY = {"max_digits": 14, "decimal_places": 4}
@@ -19,7 +20,7 @@ class ErpCliente(models.Model):
     email = models.CharField(max_length=254, default="")
     ativo = models.BooleanField(default=True)
     versao = models.BigIntegerField(default=1)
-    atualizado_em = models.DateTimeField(null=True)
+    atualizado_em = models.DateTimeField(default=timezone.now)
 
     class Meta:
         managed = False
@@ -48,7 +49,7 @@ class ErpPedido(models.Model):
     aprovado_em = models.DateTimeField(null=True)
     aprovado_por = models.CharField(max_length=254, null=True)
     versao = models.BigIntegerField(default=1)
-    atualizado_em = models.DateTimeField(null=True)
+    atualizado_em = models.DateTimeField(default=timezone.now)
 
     class Meta:
         managed = False
@@ -99,7 +100,7 @@ class ErpPedidoContrato(models.Model):
     conteudo_html = models.TextField(null=True)
     arquivo = models.BinaryField(null=True)
     assinatura = models.CharField(max_length=7, default="MANUAL")
-    atualizado_em = models.DateTimeField(null=True)
+    atualizado_em = models.DateTimeField(default=timezone.now)
 
     class Meta:
         managed = False
@@ -133,7 +134,7 @@ class ErpPedidoAnexo(models.Model):
     conteudo = models.BinaryField()
     sha256 = models.CharField(max_length=64)
     origem = models.CharField(max_length=6)
-    criado_em = models.DateTimeField(null=True)
+    criado_em = models.DateTimeField(default=timezone.now)
 
     class Meta:
         managed = False
@@ -146,7 +147,7 @@ class ErpPortalEvento(models.Model):
     pedido_id = models.BigIntegerField(null=True)
     tipo = models.CharField(max_length=20)
     dados = models.TextField(default="{}")
-    criado_em = models.DateTimeField(null=True)
+    criado_em = models.DateTimeField(default=timezone.now)
 
     class Meta:
         managed = False

@@ -157,7 +157,7 @@ def _outcome_after_refusal(*, order: Order, user: User) -> ApprovalResult:
         )
     if current.status == OrderStatus.APPROVED:
         return _result(ApprovalOutcome.ALREADY_APPROVED, current)
-    if current.erp_version != order.erp_version:
+    if current.status == OrderStatus.PROPOSAL and current.erp_version != order.erp_version:
         return _result(ApprovalOutcome.CHANGED, current)
     return ApprovalResult(
         ApprovalOutcome.NOT_ALLOWED, " ".join(order_approval_blockers(order=current))

@@ -45,7 +45,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         marker = item.get_closest_marker("django_db")
         if marker is not None and "databases" not in marker.kwargs:
-            item.add_marker(pytest.mark.django_db(databases="__all__", **marker.kwargs))
+            item.add_marker(
+                pytest.mark.django_db(databases="__all__", **marker.kwargs), append=False
+            )
         if item.get_closest_marker("postgres") and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="PostgreSQL only: run by `make test-pg`"))
 

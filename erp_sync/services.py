@@ -1,0 +1,430 @@
+"""The mirror engine: the ERP's customers and order aggregates into the portal's models.
+
+Written once, used by `manage.py erp_sync`, the follower, the approval service and the
+benchmarks. Idempotent and keyed by ERP id: an aggregate whose `versao` the mirror already has
+is skipped without a write; everything else is read in chunks and written in bulk, one
+transaction per chunk.
+"""
+
+import hashlib
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from contracts.models import Contract, ContractSigner
+from erp_sync.models import (
+    ErpCliente,
+    ErpContratoSignatario,
+    ErpPedido,
+    ErpPedidoAnexo,
+    ErpPedidoContrato,
+    ErpPedidoItem,
+    ErpPedidoParcela,
+)
+from portal.accounts.models import Customer, Tenant, User
+from proposals.models import (
+    Attachment,
+    AttachmentOrigin,
+    Installment,
+    Order,
+    OrderItem,
+    OrderSnapshot,
+    StatusChange,
+)
+from proposals.snapshots import order_snapshot_data
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 500
+ORDER_FIELDS = {
+    # portal field: ERP column
+    "number": "numero",
+    "status": "status",
+    "issued_on": "emitido_em",
+    "valid_until": "validade",
+    "salesperson": "vendedor",
+    "payment_method": "forma_pagamento",
+    "payment_terms": "condicao_pagamento",
+    "notes": "observacoes",
+    "products_total": "valor_produtos",
+    "services_total": "valor_servicos",
+    "discount": "desconto",
+    "freight": "frete",
+    "total": "valor_total",
+    "approved_at": "aprovado_em",
+    "erp_version": "versao",
+    "erp_updated_at": "atualizado_em",
+}
+
+
+@dataclass
+class SyncStats:
+    customers_created: int = 0
+    customers_updated: int = 0
+    customers_deleted: int = 0
+    orders_created: int = 0
+    orders_updated: int = 0
+    orders_deleted: int = 0
+    orders_unchanged: int = 0
+
+    def __add__(self, other: "SyncStats") -> "SyncStats":
+        return SyncStats(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
+
+    def __iadd__(self, other: "SyncStats") -> "SyncStats":
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        return self
+
+    @property
+    def changed(self) -> int:
+        return sum(getattr(self, f.name) for f in fields(self) if f.name != "orders_unchanged")
+
+
+def _chunks(ids: list, size: int = CHUNK_SIZE) -> Iterable[list]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _diff(erp_versions: dict, mirror_versions: dict) -> tuple[list, list]:
+    """ERP ids to (re-)mirror, and mirrored ids the ERP no longer has."""
+    changed = sorted(i for i, v in erp_versions.items() if mirror_versions.get(i) != v)
+    gone = sorted(i for i in mirror_versions if i not in erp_versions)
+    return changed, gone
+
+
+# Customers ---------------------------------------------------------------------------------
+
+
+def _sync_customers(tenant: Tenant, erp_ids: list | None) -> SyncStats:
+    stats = SyncStats()
+    erp_rows = ErpCliente.objects.filter(empresa_id=tenant.erp_company_id)
+    mirror = Customer.objects.filter(tenant=tenant)
+    if erp_ids is not None:
+        erp_rows = erp_rows.filter(id__in=erp_ids)
+        mirror = mirror.filter(erp_id__in=erp_ids)
+    changed, gone = _diff(
+        dict(erp_rows.values_list("id", "versao")),
+        dict(mirror.values_list("erp_id", "erp_version")),
+    )
+    for chunk in _chunks(changed):
+        with transaction.atomic():
+            existing = {c.erp_id: c for c in mirror.filter(erp_id__in=chunk)}
+            created, updated = [], []
+            for row in erp_rows.filter(id__in=chunk):
+                customer = existing.get(row.id) or Customer(tenant=tenant, erp_id=row.id)
+                customer.name = row.nome
+                customer.cpf_cnpj = row.cpf_cnpj
+                customer.email = row.email
+                customer.is_active = row.ativo
+                customer.erp_version = row.versao
+                (updated if customer.pk else created).append(customer)
+            Customer.objects.bulk_create(created)
+            Customer.objects.bulk_update(
+                updated, ["name", "cpf_cnpj", "email", "is_active", "erp_version"]
+            )
+            stats.customers_created += len(created)
+            stats.customers_updated += len(updated)
+    if gone:
+        with transaction.atomic():
+            # Their logins stay (for the record) but can no longer log in.
+            User.objects.filter(customer__tenant=tenant, customer__erp_id__in=gone).update(
+                is_active=False
+            )
+            _delete_orders(Order.objects.filter(tenant=tenant, customer__erp_id__in=gone))
+            stats.customers_deleted = (
+                mirror.filter(erp_id__in=gone).delete()[1].get(Customer._meta.label, 0)
+            )
+    return stats
+
+
+# Orders ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Aggregates:
+    """ERP rows of a chunk of orders, grouped by order id."""
+
+    pedidos: list
+    itens: dict
+    parcelas: dict
+    contratos: dict
+    signatarios: dict
+    anexos: dict
+
+
+def _read_aggregates(pedido_ids: list) -> _Aggregates:
+    itens, parcelas, signatarios, anexos = (defaultdict(list) for _ in range(4))
+    for item in ErpPedidoItem.objects.filter(pedido_id__in=pedido_ids):
+        itens[item.pedido_id].append(item)
+    for parcela in ErpPedidoParcela.objects.filter(pedido_id__in=pedido_ids):
+        parcelas[parcela.pedido_id].append(parcela)
+    contratos = {c.pedido_id: c for c in ErpPedidoContrato.objects.filter(pedido_id__in=pedido_ids)}
+    if contratos:
+        contrato_ids = {c.id: c.pedido_id for c in contratos.values()}
+        for signer in ErpContratoSignatario.objects.filter(contrato_id__in=contrato_ids):
+            signatarios[contrato_ids[signer.contrato_id]].append(signer)
+    # The mirror ignores PORTAL rows (the portal's own uploads); content is read only if needed.
+    for anexo in ErpPedidoAnexo.objects.filter(pedido_id__in=pedido_ids, origem="ERP").defer(
+        "conteudo"
+    ):
+        anexos[anexo.pedido_id].append(anexo)
+    return _Aggregates(
+        pedidos=list(ErpPedido.objects.filter(id__in=pedido_ids)),
+        itens=itens,
+        parcelas=parcelas,
+        contratos=contratos,
+        signatarios=signatarios,
+        anexos=anexos,
+    )
+
+
+def _order_from(pedido: ErpPedido, order: Order) -> Order:
+    for name, column in ORDER_FIELDS.items():
+        setattr(order, name, getattr(pedido, column))
+    order.approved_by = pedido.aprovado_por or ""
+    return order
+
+
+def _item_from(item: ErpPedidoItem, order: Order) -> OrderItem:
+    return OrderItem(
+        tenant_id=order.tenant_id,
+        order=order,
+        erp_id=item.id,
+        sequence=item.sequencia,
+        kind=item.tipo,
+        code=item.codigo,
+        description=item.descricao,
+        unit=item.unidade,
+        quantity=item.quantidade,
+        unit_price=item.valor_unitario,
+        discount=item.desconto,
+        total=item.valor_total,
+        notes=item.informacoes,
+    )
+
+
+def _installment_from(parcela: ErpPedidoParcela, order: Order) -> Installment:
+    return Installment(
+        tenant_id=order.tenant_id,
+        order=order,
+        erp_id=parcela.id,
+        number=parcela.numero,
+        due_date=parcela.vencimento,
+        amount=parcela.valor,
+    )
+
+
+def _stored_name(folder: str, tenant: Tenant) -> str:
+    """A generated storage key: never a name that came from outside."""
+    return f"{folder}/{tenant.slug}/{uuid.uuid4().hex}"
+
+
+def _sync_contracts(tenant: Tenant, orders: list[Order], data: _Aggregates) -> None:
+    existing = {c.order_id: c for c in Contract.objects.filter(order__in=orders)}
+    for order in orders:
+        contrato = data.contratos.get(order.erp_id)
+        contract = existing.get(order.pk)
+        if contrato is None:
+            if contract is not None:
+                contract.delete()
+            continue
+        contract = contract or Contract(tenant=tenant, order=order)
+        contract.erp_id = contrato.id
+        contract.title = contrato.titulo
+        contract.content_html = contrato.conteudo_html or ""
+        contract.signature_mode = contrato.assinatura
+        contract.erp_updated_at = contrato.atualizado_em
+        content = bytes(contrato.arquivo) if contrato.arquivo else b""
+        digest = hashlib.sha256(content).hexdigest() if content else ""
+        if digest != contract.erp_file_sha256:
+            if contract.erp_file:
+                contract.erp_file.delete(save=False)
+            if content:
+                contract.erp_file.save(
+                    _stored_name("contracts", tenant), ContentFile(content), save=False
+                )
+            contract.erp_file_sha256 = digest
+        contract.save()
+        # Signers named by the ERP are mirrored; those staff added in admin (no erp_id) stay.
+        contract.signers.filter(erp_id__isnull=False).delete()
+        ContractSigner.objects.bulk_create(
+            ContractSigner(
+                tenant=tenant, contract=contract, erp_id=s.id, email=s.email.lower(), role=s.papel
+            )
+            for s in data.signatarios.get(order.erp_id, [])
+        )
+
+
+def _sync_attachments(tenant: Tenant, orders: list[Order], data: _Aggregates) -> None:
+    by_order = {order.erp_id: order for order in orders}
+    existing = {
+        a.erp_id: a
+        for a in Attachment.objects.filter(order__in=orders, origin=AttachmentOrigin.ERP)
+    }
+    wanted = {anexo.id: anexo for rows in data.anexos.values() for anexo in rows}
+    for erp_id in existing.keys() - wanted.keys():
+        existing[erp_id].file.delete(save=False)
+        existing[erp_id].delete()
+    for erp_id, anexo in wanted.items():
+        attachment = existing.get(erp_id)
+        if attachment is not None and attachment.sha256 == anexo.sha256:
+            continue
+        content = bytes(ErpPedidoAnexo.objects.values_list("conteudo", flat=True).get(id=erp_id))
+        if attachment is None:
+            attachment = Attachment(tenant=tenant, erp_id=erp_id, origin=AttachmentOrigin.ERP)
+        elif attachment.file:
+            attachment.file.delete(save=False)
+        attachment.order = by_order[anexo.pedido_id]
+        attachment.kind = anexo.tipo
+        attachment.name = anexo.nome
+        attachment.mime = anexo.mime
+        attachment.size = len(content)
+        attachment.sha256 = hashlib.sha256(content).hexdigest()
+        attachment.created_at = anexo.criado_em or timezone.now()
+        attachment.file.save(_stored_name("attachments", tenant), ContentFile(content), save=False)
+        attachment.save()
+
+
+def _write_chunk(tenant: Tenant, data: _Aggregates, stats: SyncStats) -> None:
+    cliente_ids = {p.cliente_id for p in data.pedidos}
+    customers = dict(
+        Customer.objects.filter(tenant=tenant, erp_id__in=cliente_ids).values_list("erp_id", "id")
+    )
+    if cliente_ids - customers.keys():
+        stats += _sync_customers(tenant, sorted(cliente_ids - customers.keys()))
+        customers = dict(
+            Customer.objects.filter(tenant=tenant, erp_id__in=cliente_ids).values_list(
+                "erp_id", "id"
+            )
+        )
+    existing = {
+        o.erp_id: o
+        for o in Order.objects.filter(tenant=tenant, erp_id__in=[p.id for p in data.pedidos])
+    }
+    created, updated, status_changes = [], [], []
+    previous_status = {erp_id: order.status for erp_id, order in existing.items()}
+    for pedido in data.pedidos:
+        if pedido.cliente_id not in customers:
+            logger.warning(
+                "Order %s skipped: customer %s unknown", pedido.numero, pedido.cliente_id
+            )
+            continue
+        order = existing.get(pedido.id) or Order(tenant=tenant, erp_id=pedido.id)
+        order.customer_id = customers[pedido.cliente_id]
+        _order_from(pedido, order)
+        (updated if order.pk else created).append(order)
+    Order.objects.bulk_create(created)
+    Order.objects.bulk_update(
+        updated, ["customer_id", "approved_by", *ORDER_FIELDS], batch_size=CHUNK_SIZE
+    )
+    orders = created + updated
+    stats.orders_created += len(created)
+    stats.orders_updated += len(updated)
+
+    OrderItem.objects.filter(order__in=updated).delete()
+    Installment.objects.filter(order__in=updated).delete()
+    items = [_item_from(i, o) for o in orders for i in data.itens.get(o.erp_id, [])]
+    installments = [
+        _installment_from(p, o) for o in orders for p in data.parcelas.get(o.erp_id, [])
+    ]
+    OrderItem.objects.bulk_create(items, batch_size=CHUNK_SIZE)
+    Installment.objects.bulk_create(installments, batch_size=CHUNK_SIZE)
+
+    items_by_order, installments_by_order = defaultdict(list), defaultdict(list)
+    for item in items:
+        items_by_order[item.order_id].append(item)
+    for installment in installments:
+        installments_by_order[installment.order_id].append(installment)
+    snapshots = []
+    for order in orders:
+        snapshots.append(
+            OrderSnapshot(
+                tenant=tenant,
+                order=order,
+                erp_version=order.erp_version,
+                data=order_snapshot_data(
+                    order, items_by_order[order.pk], installments_by_order[order.pk]
+                ),
+            )
+        )
+        before = previous_status.get(order.erp_id, "")
+        if before != order.status:
+            status_changes.append(
+                StatusChange(
+                    tenant=tenant,
+                    order=order,
+                    from_status=before,
+                    to_status=order.status,
+                    changed_at=order.erp_updated_at or timezone.now(),
+                    erp_version=order.erp_version,
+                )
+            )
+    OrderSnapshot.objects.bulk_create(snapshots, ignore_conflicts=True)
+    StatusChange.objects.bulk_create(status_changes)
+    if data.contratos or Contract.objects.filter(order__in=updated).exists():
+        _sync_contracts(tenant, orders, data)
+    if data.anexos or Attachment.objects.filter(order__in=updated, erp_id__isnull=False).exists():
+        _sync_attachments(tenant, orders, data)
+
+
+def _delete_orders(orders) -> int:
+    for attachment in Attachment.objects.filter(order__in=orders):
+        attachment.file.delete(save=False)
+    return orders.delete()[1].get(Order._meta.label, 0)
+
+
+def _sync_orders(tenant: Tenant, erp_ids: list | None) -> SyncStats:
+    stats = SyncStats()
+    erp_rows = ErpPedido.objects.filter(empresa_id=tenant.erp_company_id)
+    mirror = Order.objects.filter(tenant=tenant)
+    if erp_ids is not None:
+        erp_rows = erp_rows.filter(id__in=erp_ids)
+        mirror = mirror.filter(erp_id__in=erp_ids)
+    erp_versions = dict(erp_rows.values_list("id", "versao"))
+    changed, gone = _diff(erp_versions, dict(mirror.values_list("erp_id", "erp_version")))
+    stats.orders_unchanged = len(erp_versions) - len(changed)
+    for chunk in _chunks(changed):
+        data = _read_aggregates(chunk)
+        with transaction.atomic():
+            _write_chunk(tenant, data, stats)
+    if gone:
+        with transaction.atomic():
+            stats.orders_deleted = _delete_orders(mirror.filter(erp_id__in=gone))
+    return stats
+
+
+# Public API --------------------------------------------------------------------------------
+
+
+def erp_sync_tenant(*, tenant: Tenant) -> SyncStats:
+    """A full pass for one tenant: customers, then orders."""
+    with scopes_disabled():
+        return _sync_customers(tenant, None) + _sync_orders(tenant, None)
+
+
+def erp_sync_order(*, tenant: Tenant, erp_id: int) -> SyncStats:
+    """Re-mirror one order aggregate (or remove it, if the ERP no longer has it)."""
+    with scopes_disabled():
+        return _sync_orders(tenant, [erp_id])
+
+
+def erp_sync_customer(*, tenant: Tenant, erp_id: int) -> SyncStats:
+    with scopes_disabled():
+        return _sync_customers(tenant, [erp_id])
+
+
+def erp_sync_all(*, tenant_slug: str | None = None) -> dict[str, SyncStats]:
+    """Every active tenant (or the one named): the command's and the follower's pass."""
+    tenants = Tenant.objects.filter(is_active=True).order_by("slug")
+    if tenant_slug:
+        tenants = tenants.filter(slug=tenant_slug)
+    return {tenant.slug: erp_sync_tenant(tenant=tenant) for tenant in tenants}
