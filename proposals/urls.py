@@ -1,1 +1,15 @@
-urlpatterns: list = []
+from django.urls import path
+
+from proposals import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("pedidos/", views.order_list, name="order_list"),
+    path("pedidos/<int:numero>/", views.order_detail, name="order_detail"),
+    path("pedidos/<int:numero>/aprovar/", views.order_approve, name="order_approve"),
+    path(
+        "pedidos/<int:numero>/anexos/<int:id>/",
+        views.attachment_download,
+        name="attachment_download",
+    ),
+]

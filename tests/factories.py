@@ -47,7 +47,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     cpf_cnpj = "98.765.432/0001-10"
     email = factory.Sequence(lambda n: f"financeiro{n}@cliente.com.br")
     is_active = True
-    erp_version = 1
+    erp_version = 0  # not yet mirrored: the first sync of its erp_cliente row updates it
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -13,9 +13,7 @@ def _snapshot(order):
         tenant=order.tenant,
         order=order,
         erp_version=order.erp_version,
-        defaults={
-            "data": order_snapshot_data(order, order.items.all(), order.installments.all())
-        },
+        defaults={"data": order_snapshot_data(order, order.items.all(), order.installments.all())},
     )
 
 

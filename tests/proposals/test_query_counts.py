@@ -1,0 +1,111 @@
+"""Customer pages run a fixed number of queries, however long the customer's history is.
+
+Every request pays 2 before the page's own: the tenant (its id cached by host name after the
+first request) and the user with its customer (the session itself comes from the cache).
+"""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from proposals.models import (
+    Approval,
+    Attachment,
+    AttachmentKind,
+    AttachmentOrigin,
+    OrderStatus,
+    StatusChange,
+)
+from tests.factories import ContractFactory, InstallmentFactory, OrderFactory, OrderItemFactory
+
+pytestmark = pytest.mark.django_db
+
+REQUEST_QUERIES = 2  # tenant, user + customer
+PAGE_QUERIES = {
+    "dashboard": REQUEST_QUERIES + 2,  # latest orders, their installments
+    "order_list": REQUEST_QUERIES + 1,  # one keyset page
+    "order_list_filtered": REQUEST_QUERIES + 1,
+    # the order (+ customer, contract, approval and its user), items, installments,
+    # attachments, status changes
+    "order_detail": REQUEST_QUERIES + 5,
+}
+SMALL = {"orders": 3, "items": 2, "installments": 1, "attachments": 0, "changes": 1}
+LARGE = {
+    "orders": 40,
+    "items": 15,
+    "installments": 6,
+    "attachments": 4,
+    "changes": 3,
+    "approved": True,
+}
+
+
+def build_history(user, *, orders, items, installments, attachments, changes, approved=False):
+    customer = user.customer
+    created = []
+    for n in range(orders):
+        order = OrderFactory(customer=customer, number=1000 + n, salesperson="Ana Reis")
+        OrderItemFactory.create_batch(items, order=order, description="Compressor de ar")
+        InstallmentFactory.create_batch(installments, order=order)
+        for a in range(attachments):
+            Attachment.objects.create(
+                tenant=order.tenant,
+                order=order,
+                kind=AttachmentKind.OTHER,
+                origin=AttachmentOrigin.ERP,
+                name=f"anexo-{a}.pdf",
+                mime="application/pdf",
+                size=2048,
+                sha256="0" * 64,
+                file=f"attachments/anexo-{n}-{a}.pdf",
+                created_at=timezone.now(),
+            )
+        for c in range(changes):
+            StatusChange.objects.create(
+                tenant=order.tenant,
+                order=order,
+                to_status=OrderStatus.PROPOSAL,
+                changed_at=timezone.now() - datetime.timedelta(days=c),
+                erp_version=c + 1,
+            )
+        created.append(order)
+    if approved:
+        # The newest order also has a signed contract and an approval (with its user) to show.
+        ContractFactory(order=order, signed_at=timezone.now())
+        Approval.objects.create(
+            tenant=order.tenant,
+            order=order,
+            user=user,
+            approved_at=timezone.now(),
+            ip_address="203.0.113.9",
+            order_version=1,
+        )
+    return created
+
+
+def page_urls(newest_number: int) -> dict[str, str]:
+    return {
+        "dashboard": reverse("dashboard"),
+        "order_list": reverse("order_list"),
+        "order_list_filtered": reverse("order_list")
+        + "?status=PRO&de=2020-01-01&ate=31/12/2099&q=compressor&apos=99999",
+        "order_detail": reverse("order_detail", args=[newest_number]),
+    }
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["small", "large"])
+@pytest.mark.parametrize("name", sorted(PAGE_QUERIES))
+def test_page_queries_do_not_grow_with_the_history(
+    name, size, client_a, user_a, django_assert_num_queries
+):
+    orders = build_history(user_a, **size)
+    url = page_urls(orders[-1].number)[name]
+    client_a.get(url)  # the host -> tenant id cache, as on every request but a server's first
+
+    with django_assert_num_queries(PAGE_QUERIES[name]):
+        response = client_a.get(url)
+
+    assert response.status_code == 200
+    assert str(orders[-1].number) in response.content.decode()
