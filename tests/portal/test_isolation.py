@@ -120,24 +120,21 @@ def test_owner_sees_the_order(name, owned_order, user_a):
     assert MATRIX[name].shows(owned_order) in _body(response)
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize("name", sorted(MATRIX))
-def test_other_customer_of_the_same_tenant_gets_404(name, owned_order, other_user_a):
-    url = MATRIX[name].build(owned_order)
-    response = host_client(HOST_A, other_user_a).get(url)
-    if name in LIST_PAGES:
-        assert response.status_code == 200
-        assert str(owned_order.number) not in _body(response)
-    else:
-        assert response.status_code == 404
+@pytest.fixture
+def intruder(request, other_user_a, user_b):
+    """Another customer of the same tenant on its host, or of another tenant on its own host.
+
+    Order 7001 exists only at tenant A: B's customer asks for it on B's host.
+    """
+    return {"same_tenant": (HOST_A, other_user_a), "other_tenant": (HOST_B, user_b)}[request.param]
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("intruder", ["same_tenant", "other_tenant"], indirect=True)
 @pytest.mark.parametrize("name", sorted(MATRIX))
-def test_customer_of_another_tenant_on_its_own_host_gets_404(name, owned_order, user_b):
-    """Order 7001 exists only at tenant A; B's customer asks for it on B's host."""
+def test_another_customer_gets_404(name, owned_order, intruder):
     url = MATRIX[name].build(owned_order)
-    response = host_client(HOST_B, user_b).get(url)
+    response = host_client(*intruder).get(url)
     if name in LIST_PAGES:
         assert response.status_code == 200
         assert str(owned_order.number) not in _body(response)
