@@ -84,6 +84,13 @@ class SyncStats:
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
         return self
 
+    def __str__(self) -> str:
+        return (
+            f"customers +{self.customers_created} ~{self.customers_updated} "
+            f"-{self.customers_deleted}; orders +{self.orders_created} ~{self.orders_updated} "
+            f"-{self.orders_deleted} ={self.orders_unchanged}"
+        )
+
     @property
     def changed(self) -> int:
         return sum(getattr(self, f.name) for f in fields(self) if f.name != "orders_unchanged")

@@ -1,0 +1,271 @@
+"""The demo ERP: two companies with Brazilian customers and orders, written into the erp_* tables.
+
+Deterministic (seeded), so every demo looks the same. Used by `manage.py erp_demo seed`.
+"""
+
+import datetime
+import random
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from erp_sync.models import (
+    ErpCliente,
+    ErpContratoSignatario,
+    ErpPedido,
+    ErpPedidoContrato,
+    ErpPedidoItem,
+    ErpPedidoParcela,
+)
+from erp_sync.router import erp_alias
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class DemoCompany:
+    empresa_id: int
+    first_number: int
+    customers: list[tuple[str, str]]  # (name, e-mail)
+    catalog: list[tuple[str, str, str, Decimal]]  # (kind P/S, description, unit, price)
+    salespeople: list[str]
+
+
+PRODUCTS_ALFA = [
+    ("P", "Compressor de ar 50 L 2 HP", "UN", Decimal("2890.00")),
+    ("P", "Furadeira de impacto 750 W", "UN", Decimal("459.90")),
+    ("P", 'Serra circular 7 1/4" 1800 W', "UN", Decimal("789.00")),
+    ("P", "Parafuso sextavado M10 x 50 (caixa com 100)", "CX", Decimal("84.50")),
+    ("P", "Cabo PP 3 x 2,5 mm²", "M", Decimal("9.80")),
+    ("P", "Chapa de aço carbono 3 mm", "KG", Decimal("12.35")),
+    ("P", "Luva de vaqueta (par)", "PC", Decimal("18.90")),
+    ("P", 'Disco de corte 7" para metal', "UN", Decimal("11.40")),
+    ("S", "Instalação e configuração", "H", Decimal("180.00")),
+    ("S", "Manutenção preventiva", "H", Decimal("150.00")),
+    ("S", "Treinamento de operadores", "H", Decimal("220.00")),
+]
+SERVICES_BETA = [
+    ("S", "Consultoria em processos fiscais", "H", Decimal("320.00")),
+    ("S", "Implantação do módulo financeiro", "H", Decimal("260.00")),
+    ("S", "Suporte técnico mensal", "UN", Decimal("1450.00")),
+    ("S", "Migração de dados", "H", Decimal("210.00")),
+    ("P", "Licença de uso anual — usuário adicional", "UN", Decimal("890.00")),
+    ("P", "Certificado digital A1", "UN", Decimal("249.00")),
+    ("P", "Leitor de código de barras", "UN", Decimal("389.90")),
+]
+NOTES = [
+    "Entrega em 15 dias úteis",
+    "Garantia de 12 meses contra defeitos de fabricação",
+    "Inclui frete até o centro de distribuição",
+    "Atendimento no local do cliente, horário comercial",
+    "Valor sujeito a reajuste após a validade da proposta",
+    "Cor conforme amostra aprovada",
+    "",
+]
+PAYMENTS = [
+    ("Boleto bancário", [1, 3, 6]),
+    ("PIX", [1]),
+    ("Cartão de crédito", [1, 10, 12]),
+    ("Transferência bancária", [1, 2]),
+]
+OBSERVATIONS = [
+    "",
+    "Entregar no almoxarifado, portão 2.",
+    "Pedido referente à ampliação da linha de produção.",
+    "Faturar em nome da matriz.",
+]
+
+COMPANIES = [
+    DemoCompany(
+        empresa_id=1,
+        first_number=7001,
+        customers=[
+            ("Metalúrgica Horizonte Ltda", "compras@horizonte.com.br"),
+            ("Construtora Pedra Azul S.A.", "suprimentos@pedraazul.com.br"),
+            ("Padaria Pão Dourado ME", "contato@paodourado.com.br"),
+            ("Oficina Mecânica Irmãos Costa", "financeiro@irmaoscosta.com.br"),
+        ],
+        catalog=PRODUCTS_ALFA,
+        salespeople=["Mariana Souza", "Carlos Pereira", "Juliana Rocha"],
+    ),
+    DemoCompany(
+        empresa_id=2,
+        first_number=8001,
+        customers=[
+            ("Distribuidora Litoral Sul Ltda", "ti@litoralsul.com.br"),
+            ("Clínica Bem Viver", "adm@bemviver.com.br"),
+            ("Supermercado Boa Compra", "compras@boacompra.com.br"),
+        ],
+        catalog=SERVICES_BETA,
+        salespeople=["Rafael Lima", "Patrícia Alves"],
+    ),
+]
+ORDERS_PER_COMPANY = 30
+CONTRACT_HTML = """<h1>{titulo}</h1>
+<p>Pelo presente instrumento, {empresa} e {cliente} ajustam o fornecimento descrito na proposta
+nº {numero}.</p>
+<h2>Cláusula 1ª — Objeto</h2><p>Fornecimento dos itens e serviços relacionados na proposta.</p>
+<h2>Cláusula 2ª — Preço e pagamento</h2><p>O valor total é o da proposta, pago nas parcelas e
+vencimentos nela indicados.</p>
+<h2>Cláusula 3ª — Prazo</h2><p>Entrega conforme os prazos de cada item.</p>
+<h2>Cláusula 4ª — Foro</h2><p>Fica eleito o foro da comarca da sede da contratada.</p>"""
+
+
+def cnpj(rng: random.Random) -> str:
+    """A CNPJ with valid check digits."""
+    digits = [rng.randint(0, 9) for _ in range(8)] + [0, 0, 0, 1]
+    for weights in ([5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2], [6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]):
+        remainder = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
+        digits.append(0 if remainder < 2 else 11 - remainder)
+    text = "".join(map(str, digits))
+    return f"{text[:2]}.{text[2:5]}.{text[5:8]}/{text[8:12]}-{text[12:]}"
+
+
+def split_installments(total: Decimal, count: int) -> list[Decimal]:
+    """Equal installments, the last one absorbing the rounding: they add up to `total`."""
+    share = (total / count).quantize(CENT, rounding=ROUND_HALF_UP)
+    return [share] * (count - 1) + [total - share * (count - 1)]
+
+
+def demo_is_seeded() -> bool:
+    return ErpPedido.objects.filter(empresa_id__in=[c.empresa_id for c in COMPANIES]).exists()
+
+
+def _status_for(index: int) -> str:
+    # The first orders of each company stay open proposals, so the demo always has some.
+    if index < 12:
+        return "PRO"
+    return ["APR", "PED", "PED", "CAN", "PRO", "PED"][index % 6]
+
+
+def _items(rng: random.Random, company: DemoCompany) -> list[dict]:
+    rows = []
+    for sequence in range(1, rng.randint(1, 15) + 1):
+        kind, description, unit, price = rng.choice(company.catalog)
+        quantity = (Decimal(rng.randint(1, 40)) / (4 if unit in ("M", "KG", "H") else 1)).quantize(
+            Decimal("0.0001")
+        )
+        gross = (quantity * price).quantize(CENT)
+        discount = (gross * Decimal(rng.choice([0, 0, 0, 5, 10])) / 100).quantize(CENT)
+        rows.append(
+            {
+                "sequencia": sequence,
+                "tipo": kind,
+                "codigo": f"{'PRD' if kind == 'P' else 'SRV'}-{rng.randint(100, 999)}",
+                "descricao": description,
+                "unidade": unit,
+                "quantidade": quantity,
+                "valor_unitario": price,
+                "desconto": discount,
+                "valor_total": gross - discount,
+                "informacoes": rng.choice(NOTES),
+            }
+        )
+    return rows
+
+
+def _order(rng, company, cliente, number, index, today) -> ErpPedido:
+    items = _items(rng, company)
+    produtos = sum((r["valor_total"] for r in items if r["tipo"] == "P"), Decimal(0))
+    servicos = sum((r["valor_total"] for r in items if r["tipo"] == "S"), Decimal(0))
+    desconto = ((produtos + servicos) * Decimal(rng.choice([0, 0, 3])) / 100).quantize(CENT)
+    frete = Decimal(rng.choice([0, 0, 45, 120, 250]))
+    total = produtos + servicos - desconto + frete
+    issued = today - datetime.timedelta(days=3 + index * 4)
+    status = _status_for(index)
+    expired = status == "PRO" and index in (10, 11)
+    valid_until = (
+        today - datetime.timedelta(days=2)
+        if expired
+        else today + datetime.timedelta(days=rng.randint(5, 45))
+    )
+    method, counts = rng.choice(PAYMENTS)
+    count = rng.choice(counts)
+    pedido = ErpPedido.objects.create(
+        empresa_id=company.empresa_id,
+        cliente=cliente,
+        numero=number,
+        status=status,
+        emitido_em=issued,
+        validade=valid_until,
+        vendedor=rng.choice(company.salespeople),
+        forma_pagamento=method,
+        condicao_pagamento="À vista" if count == 1 else f"{count}x de 30 em 30 dias",
+        observacoes=rng.choice(OBSERVATIONS),
+        valor_produtos=produtos,
+        valor_servicos=servicos,
+        desconto=desconto,
+        frete=frete,
+        valor_total=total,
+        aprovado_em=timezone.now() - datetime.timedelta(days=index) if status != "PRO" else None,
+        aprovado_por=cliente.email if status in ("APR", "PED") else None,
+    )
+    ErpPedidoItem.objects.bulk_create(ErpPedidoItem(pedido=pedido, **row) for row in items)
+    ErpPedidoParcela.objects.bulk_create(
+        ErpPedidoParcela(
+            pedido=pedido,
+            numero=n,
+            vencimento=issued + datetime.timedelta(days=30 * n),
+            valor=value,
+        )
+        for n, value in enumerate(split_installments(total, count), start=1)
+    )
+    return pedido
+
+
+def _contract(pedido: ErpPedido, company_name: str, mode: str, signer: str | None) -> None:
+    titulo = "Contrato de fornecimento" if mode == "MANUAL" else "Contrato de prestação de serviços"
+    contrato = ErpPedidoContrato.objects.create(
+        pedido=pedido,
+        titulo=titulo,
+        conteudo_html=CONTRACT_HTML.format(
+            titulo=titulo, empresa=company_name, cliente=pedido.cliente.nome, numero=pedido.numero
+        ),
+        assinatura=mode,
+    )
+    if signer:
+        ErpContratoSignatario.objects.create(contrato=contrato, email=signer, papel="PARTE")
+
+
+def seed(*, company_names: dict[int, str]) -> list[str]:
+    """Write the demo companies' customers and orders. Does nothing if they are there."""
+    if demo_is_seeded():
+        return []
+    lines = []
+    today = timezone.localdate()
+    with transaction.atomic(using=erp_alias()):
+        for company in COMPANIES:
+            rng = random.Random(company.empresa_id)
+            clientes = [
+                ErpCliente.objects.create(
+                    empresa_id=company.empresa_id, nome=name, email=email, cpf_cnpj=cnpj(rng)
+                )
+                for name, email in company.customers
+            ]
+            pedidos = []
+            for index in range(ORDERS_PER_COMPANY):
+                # The first customer gets every other order: the demo login has a history.
+                cliente = clientes[0] if index % 2 == 0 else rng.choice(clientes[1:])
+                pedidos.append(
+                    _order(rng, company, cliente, company.first_number + index, index, today)
+                )
+            if company.empresa_id == 1:
+                # The first customer's first three proposals stay free of contracts (they can
+                # be approved at once); the next ones wait for a signed contract.
+                name = company_names.get(company.empresa_id, "A contratada")
+                open_ones = [
+                    p
+                    for p in pedidos
+                    if p.cliente_id == clientes[0].id and p.status == "PRO" and p.validade > today
+                ]
+                for pedido in open_ones[3:5]:
+                    _contract(pedido, name, "MANUAL", None)
+                for pedido in open_ones[5:6]:
+                    _contract(pedido, name, "DIGITAL", clientes[0].email)
+            lines.append(
+                f"ERP company {company.empresa_id}: {len(clientes)} customers, "
+                f"{len(pedidos)} orders ({pedidos[0].numero}–{pedidos[-1].numero})"
+            )
+    return lines
