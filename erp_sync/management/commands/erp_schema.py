@@ -1,3 +1,4 @@
+import sqlite3
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -15,6 +16,19 @@ def erp_schema_sql(vendor: str) -> str:
     return path.read_text()
 
 
+def sqlite_statements(sql: str) -> list[str]:
+    """Split a script into complete statements (trigger bodies hold semicolons of their own)."""
+    statements, buffer = [], ""
+    for line in sql.splitlines(keepends=True):
+        if not buffer and (not line.strip() or line.lstrip().startswith("--")):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    return statements
+
+
 class Command(BaseCommand):
     help = "ERP tables and triggers (erp_sync/sql/), for demos and tests: erp_schema create"
 
@@ -27,7 +41,9 @@ class Command(BaseCommand):
         sql = erp_schema_sql(connection.vendor)
         with connection.cursor() as cursor:
             if connection.vendor == "sqlite":
-                cursor.connection.executescript(sql)
+                # Statement by statement: executescript() would COMMIT the caller's transaction.
+                for statement in sqlite_statements(sql):
+                    cursor.execute(statement)
             else:
                 cursor.execute(sql)
         self.stdout.write(f"ERP schema ready on {connection.alias} ({connection.vendor}).")

@@ -1,0 +1,133 @@
+"""The ERP demo commands and `demo`: what support and a demo audience see."""
+
+import random
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Sum
+from django.test import Client
+from django.urls import reverse
+
+from erp_sync.demo_data import cnpj
+from erp_sync.models import ErpPedido, ErpPedidoItem, ErpPedidoParcela
+from portal.accounts.models import Customer, Tenant, User
+from proposals.models import Order
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def seeded(db):
+    run("erp_demo", "seed")
+
+
+def test_demo_cnpjs_have_valid_check_digits():
+    def valid(text):
+        digits = [int(c) for c in text if c.isdigit()]
+        for size, weights in (
+            (12, [5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]),
+            (13, [6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]),
+        ):
+            remainder = sum(d * w for d, w in zip(digits[:size], weights, strict=True)) % 11
+            if digits[size] != (0 if remainder < 2 else 11 - remainder):
+                return False
+        return True
+
+    rng = random.Random(3)
+    assert all(valid(cnpj(rng)) for _ in range(50))
+
+
+@pytest.mark.django_db
+def test_seed_writes_consistent_orders_in_every_status_once(seeded):
+    for empresa, first in ((1, 7001), (2, 8001)):
+        pedidos = ErpPedido.objects.filter(empresa_id=empresa)
+        assert pedidos.count() == 30
+        assert set(pedidos.values_list("status", flat=True)) == {"PRO", "APR", "PED", "CAN"}
+        assert pedidos.order_by("numero").first().numero == first
+    for pedido in ErpPedido.objects.all():
+        items = ErpPedidoItem.objects.filter(pedido=pedido)
+        parcelas = ErpPedidoParcela.objects.filter(pedido=pedido)
+        assert 1 <= items.count() <= 15 and 1 <= parcelas.count() <= 12
+        assert items.aggregate(s=Sum("valor_total"))["s"] == (
+            pedido.valor_produtos + pedido.valor_servicos
+        )
+        assert parcelas.aggregate(s=Sum("valor"))["s"] == pedido.valor_total
+        assert pedido.valor_total == (
+            pedido.valor_produtos + pedido.valor_servicos - pedido.desconto + pedido.frete
+        )
+    assert "already seeded" in run("erp_demo", "seed")
+    assert ErpPedido.objects.count() == 60
+
+
+@pytest.mark.django_db
+def test_advance_cancel_and_edit_change_the_erp_row_and_its_version(seeded):
+    before = ErpPedido.objects.get(numero=7001)
+    assert "PRO → PED" in run("erp_demo", "advance", "7001", "PED")
+    run("erp_demo", "cancel", "7002")
+    items_before = ErpPedidoItem.objects.filter(pedido__numero=7003).count()
+    first_price = ErpPedidoItem.objects.filter(pedido__numero=7003).order_by("sequencia")[0]
+    run("erp_demo", "edit", "7003")
+
+    after = ErpPedido.objects.get(numero=7001)
+    assert (after.status, after.versao > before.versao) == ("PED", True)
+    assert ErpPedido.objects.get(numero=7002).status == "CAN"
+    edited = ErpPedido.objects.get(numero=7003)
+    items = ErpPedidoItem.objects.filter(pedido=edited).order_by("sequencia")
+    assert items.count() == max(items_before - 1, 1)
+    assert items[0].valor_unitario == (first_price.valor_unitario * Decimal("1.10")).quantize(
+        Decimal("0.01")
+    )
+    parcelas = ErpPedidoParcela.objects.filter(pedido=edited).aggregate(s=Sum("valor"))["s"]
+    assert parcelas == edited.valor_total
+
+
+@pytest.mark.django_db
+def test_erp_demo_refuses_unknown_numbers_and_statuses(seeded):
+    with pytest.raises(CommandError, match="No order 9999"):
+        run("erp_demo", "cancel", "9999")
+    with pytest.raises(CommandError):
+        run("erp_demo", "advance", "7001", "XYZ")
+
+
+@pytest.mark.django_db
+def test_demo_is_idempotent_and_its_logins_work():
+    first = run("demo")
+    counts = (Tenant.objects.count(), User.objects.count(), Order.objects.count())
+    run("demo")
+    assert (Tenant.objects.count(), User.objects.count(), Order.objects.count()) == counts
+    assert counts[0] == 2 and counts[2] == 60
+    assert "compras@horizonte.com.br" in first and "demo-alfa-2026" in first
+
+    # One e-mail, two companies, two passwords: each works on its own host only.
+    for host, password, other in (
+        ("localhost", "ana-na-alfa-2026", "ana-na-beta-2026"),
+        ("beta.localhost", "ana-na-beta-2026", "ana-na-alfa-2026"),
+    ):
+        client = Client(HTTP_HOST=host)
+        refused = client.post(
+            reverse("login"),
+            {"username": "ana.oliveira@grupoexemplo.com.br", "password": other},
+        )
+        assert refused.status_code == 200
+        response = client.post(
+            reverse("login"),
+            {"username": "ana.oliveira@grupoexemplo.com.br", "password": password},
+        )
+        assert response.status_code == 302
+        assert client.get(reverse("order_list")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_erp_sync_command_mirrors_and_reports(seeded):
+    run("tenants", "add", "alfa", "--name", "Alfa", "--erp-company", "1", "--domain", "a.test")
+    first = run("erp_sync")
+    second = run("erp_sync", "--tenant", "alfa")
+    assert "orders +30" in first
+    assert "orders +0 ~0 -0 =30" in second
+    assert Customer.objects.filter(tenant__slug="alfa").count() == 4
