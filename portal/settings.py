@@ -164,7 +164,9 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "pt-br"
-LANGUAGES = [("pt-br", "Português (Brasil)"), ("en", "English")]
+# Strings are wrapped in gettext with pt-BR msgids; English joins LANGUAGES (and the footer
+# switch returns) when its catalogue exists, so no page offers a language it cannot show.
+LANGUAGES = [("pt-br", "Português (Brasil)")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "America/Sao_Paulo"
 USE_I18N = True

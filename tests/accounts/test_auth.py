@@ -114,11 +114,11 @@ def test_logout_by_get_does_nothing(client_a):
 
 
 def test_language_switch_works_without_login(anon_a):
-    response = anon_a.post(reverse("set_language"), {"language": "en", "next": "/entrar/"})
+    response = anon_a.post(reverse("set_language"), {"language": "pt-br", "next": "/entrar/"})
 
     assert response.status_code == 302
     assert response["Location"] == "/entrar/"
-    assert response.cookies["django_language"].value == "en"
+    assert response.cookies["django_language"].value == "pt-br"
 
 
 # Inactive logins
