@@ -24,10 +24,9 @@ run: $(BIN)/.installed | var
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	PUBLIC_PORT=$(PORT) $(BIN)/python manage.py demo
 	@echo "Serving on http://localhost:$(PORT)/ (Ctrl+C stops the server and the ERP follower)"
-	@trap 'kill 0' EXIT INT TERM; \
-	  $(BIN)/python manage.py erp_sync --follow & \
-	  PUBLIC_PORT=$(PORT) $(BIN)/gunicorn portal.wsgi -b 0.0.0.0:$(PORT) -w 3 --access-logfile - ; \
-	  wait
+	@$(BIN)/python manage.py erp_sync --follow & follower=$$!; \
+	  trap 'kill $$follower 2>/dev/null; wait $$follower' EXIT; \
+	  PUBLIC_PORT=$(PORT) $(BIN)/gunicorn portal.wsgi -b 0.0.0.0:$(PORT) -w 3 --access-logfile -
 
 test: $(BIN)/.installed
 	@bin/system-deps --test
