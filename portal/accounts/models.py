@@ -38,6 +38,21 @@ class Tenant(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self.forget_cached_domains()
+
+    def delete(self, *args, **kwargs):
+        self.forget_cached_domains()
+        return super().delete(*args, **kwargs)
+
+    def forget_cached_domains(self) -> None:
+        """Host resolution caches the Tenant itself: a change must reach every web process."""
+        if self.pk:
+            cache.delete_many(
+                [TenantDomain.cache_key(h) for h in self.domains.values_list("hostname", flat=True)]
+            )
+
     @property
     def brand_name(self) -> str:
         return self.display_name or self.name

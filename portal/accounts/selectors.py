@@ -9,16 +9,22 @@ DOMAIN_CACHE_SECONDS = 300
 
 
 def tenant_for_host(*, hostname: str) -> Tenant | None:
-    """The active tenant served at `hostname` (lower-case, no port), cached by primary key."""
+    """The active tenant served at `hostname` (lower-case, no port).
+
+    The Tenant itself is cached (no query on a hit); TenantDomain and Tenant clear the entry
+    when they change.
+    """
     key = TenantDomain.cache_key(hostname)
-    tenant_id = cache.get(key)
-    if tenant_id is None:
-        domain = TenantDomain.objects.filter(hostname=hostname).only("tenant_id").first()
-        tenant_id = domain.tenant_id if domain else _NO_TENANT
-        cache.set(key, tenant_id, DOMAIN_CACHE_SECONDS)
-    if tenant_id == _NO_TENANT:
-        return None
-    return Tenant.objects.filter(pk=tenant_id, is_active=True).first()
+    tenant = cache.get(key)
+    if tenant is None:
+        domain = (
+            TenantDomain.objects.filter(hostname=hostname, tenant__is_active=True)
+            .select_related("tenant")
+            .first()
+        )
+        tenant = domain.tenant if domain else _NO_TENANT
+        cache.set(key, tenant, DOMAIN_CACHE_SECONDS)
+    return None if tenant == _NO_TENANT else tenant
 
 
 def is_support_host(*, hostname: str) -> bool:

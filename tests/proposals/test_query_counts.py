@@ -1,7 +1,7 @@
 """Customer pages run a fixed number of queries, however long the customer's history is.
 
-Every request pays 2 before the page's own: the tenant (its id cached by host name after the
-first request) and the user with its customer (the session itself comes from the cache).
+Every request pays 1 before the page's own: the user with its customer (the tenant is cached by
+host name after the first request, the session itself comes from the cache).
 """
 
 import datetime
@@ -22,7 +22,7 @@ from tests.factories import ContractFactory, InstallmentFactory, OrderFactory, O
 
 pytestmark = pytest.mark.django_db
 
-REQUEST_QUERIES = 2  # tenant, user + customer
+REQUEST_QUERIES = 1  # user + customer
 PAGE_QUERIES = {
     "dashboard": REQUEST_QUERIES + 2,  # latest orders, their installments
     "order_list": REQUEST_QUERIES + 1,  # one keyset page
@@ -102,7 +102,7 @@ def test_page_queries_do_not_grow_with_the_history(
 ):
     orders = build_history(user_a, **size)
     url = page_urls(orders[-1].number)[name]
-    client_a.get(url)  # the host -> tenant id cache, as on every request but a server's first
+    client_a.get(url)  # the host -> tenant cache, as on every request but a server's first
 
     with django_assert_num_queries(PAGE_QUERIES[name]):
         response = client_a.get(url)
