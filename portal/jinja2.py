@@ -1,5 +1,7 @@
 """The Jinja2 environment of the customer pages: Django's url/static, messages, pt-BR filters."""
 
+from functools import lru_cache
+
 from django.contrib.messages import get_messages
 from django.templatetags.static import static
 from django.urls import reverse
@@ -9,8 +11,10 @@ from jinja2 import Environment
 from portal import formats
 
 
-def url(name: str, *args, **kwargs) -> str:
-    return reverse(name, args=args or None, kwargs=kwargs or None)
+@lru_cache(maxsize=8192)
+def url(name: str, *args) -> str:
+    """reverse(), memoized: list pages link every row, and the URLconf never changes at run time."""
+    return reverse(name, args=args or None)
 
 
 def environment(**options) -> Environment:
