@@ -1,0 +1,146 @@
+"""`erp_sync --follow`: keep the mirror live.
+
+PostgreSQL: one active follower per ERP database (a session advisory lock; the others stand by
+and take over when it dies), LISTEN erp_changes and re-mirror just the named aggregate, plus a
+periodic full reconcile for what a notification cannot tell (commits out of order, a follower
+that was down, a lost NOTIFY). SQLite: a full pass every poll interval. A lost connection is
+retried with backoff; SIGTERM/SIGINT end the loop after the current pass.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import psycopg
+from django.db import DatabaseError, connections
+from psycopg.conninfo import make_conninfo
+
+from erp_sync.router import erp_alias
+from erp_sync.services import SyncStats, erp_sync_all, erp_sync_customer, erp_sync_order
+from portal.accounts.models import Tenant
+
+logger = logging.getLogger("erp_sync.follow")
+
+CHANNEL = "erp_changes"
+# Any constant both followers agree on: "ERPS" in ASCII.
+ADVISORY_LOCK_KEY = 0x45525053
+MAX_BACKOFF_SECONDS = 30.0
+
+
+def _erp_conninfo() -> str:
+    settings_dict = connections[erp_alias()].settings_dict
+    return make_conninfo(
+        dbname=settings_dict["NAME"],
+        user=settings_dict.get("USER") or None,
+        password=settings_dict.get("PASSWORD") or None,
+        host=settings_dict.get("HOST") or None,
+        port=str(settings_dict["PORT"]) if settings_dict.get("PORT") else None,
+    )
+
+
+class Follower:
+    def __init__(
+        self,
+        *,
+        tenant_slug: str | None,
+        poll_seconds: float,
+        reconcile_seconds: float,
+        stop: threading.Event | None = None,
+        on_pass: Callable[[str, SyncStats], None] | None = None,
+    ):
+        self.tenant_slug = tenant_slug
+        self.poll_seconds = poll_seconds
+        self.reconcile_seconds = reconcile_seconds
+        self.stop = stop or threading.Event()
+        self.on_pass = on_pass
+        self.listen_pid: int | None = None
+        self.ready = threading.Event()  # set once active and caught up (lock, LISTEN, a pass)
+
+    def run(self) -> None:
+        backoff = 1.0
+        while not self.stop.is_set():
+            try:
+                if connections[erp_alias()].vendor == "postgresql":
+                    self._follow_notifications()
+                else:
+                    self._poll()
+                backoff = 1.0
+            except (DatabaseError, psycopg.Error):
+                self.ready.clear()
+                logger.exception("ERP connection lost; retrying in %.0f s", backoff)
+                for connection in connections.all():
+                    connection.close()
+                self.stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+        self.ready.clear()
+        logger.info("Follower stopped")
+
+    # One pass ---------------------------------------------------------------------------
+
+    def full_pass(self) -> None:
+        started = time.monotonic()
+        for slug, stats in erp_sync_all(tenant_slug=self.tenant_slug).items():
+            self._report(slug, stats, started)
+
+    def _report(self, slug: str, stats: SyncStats, started: float) -> None:
+        if stats.changed:
+            logger.info("%s: %s in %.0f ms", slug, stats, (time.monotonic() - started) * 1000)
+        if self.on_pass:
+            self.on_pass(slug, stats)
+
+    def apply(self, payloads: set[str]) -> None:
+        """Re-mirror the aggregates named by notifications ('pedido:<empresa>:<id>')."""
+        started = time.monotonic()
+        tenants = Tenant.objects.filter(is_active=True)
+        if self.tenant_slug:
+            tenants = tenants.filter(slug=self.tenant_slug)
+        by_company = {t.erp_company_id: t for t in tenants}
+        # Customers first: an order may name a customer that is new in the same transaction.
+        for payload in sorted(payloads, key=lambda p: not p.startswith("cliente:")):
+            kind, company, erp_id = payload.split(":")
+            tenant = by_company.get(int(company))
+            if tenant is None:
+                continue
+            sync = erp_sync_customer if kind == "cliente" else erp_sync_order
+            self._report(tenant.slug, sync(tenant=tenant, erp_id=int(erp_id)), started)
+
+    # SQLite: poll -------------------------------------------------------------------------
+
+    def _poll(self) -> None:
+        while not self.stop.is_set():
+            self.full_pass()
+            self.ready.set()
+            self.stop.wait(self.poll_seconds)
+
+    # PostgreSQL: advisory lock + LISTEN ---------------------------------------------------
+
+    def _follow_notifications(self) -> None:
+        with psycopg.connect(_erp_conninfo(), autocommit=True) as listener:
+            self.listen_pid = listener.info.backend_pid
+            if not self._take_lock(listener):
+                return
+            listener.execute(f"LISTEN {CHANNEL}")
+            logger.info("Active follower (backend %s): listening on %s", self.listen_pid, CHANNEL)
+            self.full_pass()
+            self.ready.set()
+            next_reconcile = time.monotonic() + self.reconcile_seconds
+            while not self.stop.is_set():
+                wait = max(0.0, min(1.0, next_reconcile - time.monotonic()))
+                payloads = {n.payload for n in listener.notifies(timeout=wait, stop_after=1)}
+                if payloads:
+                    # A burst (an ERP batch) arrives together: take what is already there.
+                    payloads |= {n.payload for n in listener.notifies(timeout=0.01)}
+                    self.apply(payloads)
+                if time.monotonic() >= next_reconcile:
+                    self.full_pass()
+                    next_reconcile = time.monotonic() + self.reconcile_seconds
+
+    def _take_lock(self, listener) -> bool:
+        """Stand by until this follower is the only active one for this ERP database."""
+        while not self.stop.is_set():
+            got = listener.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
+            if got.fetchone()[0]:
+                return True
+            self.stop.wait(self.poll_seconds)
+        return False

@@ -1,0 +1,122 @@
+"""The live mirror on PostgreSQL: NOTIFY does the work (the reconcile interval is 60 s here)."""
+
+import threading
+import time
+
+import pytest
+from django.db import connections
+from django_scopes import scopes_disabled
+
+from erp_sync.follower import Follower
+from erp_sync.models import ErpPedido
+from erp_sync.router import erp_alias
+from proposals.models import Order
+from tests.erp_builders import erp_cliente, erp_pedido
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def start_follower():
+    running = []
+
+    def start() -> Follower:
+        follower = Follower(tenant_slug=None, poll_seconds=0.2, reconcile_seconds=60)
+
+        def run():
+            with scopes_disabled():
+                try:
+                    follower.run()
+                finally:
+                    connections.close_all()
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        running.append((follower, thread))
+        return follower
+
+    yield start
+    for follower, thread in running:
+        follower.stop.set()
+        thread.join(15)
+
+
+def eventually(check, seconds: float = 5.0):
+    """Seconds it took until check() held (fails after `seconds`)."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if check():
+            return time.monotonic() - started
+        time.sleep(0.02)
+    pytest.fail(f"not seen within {seconds} s")
+
+
+def mirrored(number: int, status: str | None = None):
+    def check():
+        order = Order.objects.filter(number=number).first()
+        return order is not None and (status is None or order.status == status)
+
+    return check
+
+
+def test_an_erp_change_reaches_the_portal_through_notify(tenant_a, start_follower):
+    follower = start_follower()
+    assert follower.ready.wait(10)
+    cliente = erp_cliente(tenant_a.erp_company_id)
+
+    pedido = erp_pedido(cliente, 7001)
+    assert eventually(mirrored(7001)) < 1.0
+    ErpPedido.objects.filter(id=pedido.id).update(status="PED")
+    assert eventually(mirrored(7001, "PED")) < 1.0
+
+
+def test_changes_made_while_the_follower_was_down_appear_at_start(tenant_a, start_follower):
+    erp_pedido(erp_cliente(tenant_a.erp_company_id), 7002)
+    follower = start_follower()
+    assert follower.ready.wait(10)
+    assert mirrored(7002)()
+
+
+def test_a_standby_follower_takes_over_when_the_active_one_stops(tenant_a, start_follower):
+    first = start_follower()
+    assert first.ready.wait(10)
+    second = start_follower()
+    assert not second.ready.wait(1.0), "two followers must never be active at once"
+
+    first.stop.set()
+    assert second.ready.wait(10)
+    erp_pedido(erp_cliente(tenant_a.erp_company_id), 7003)
+    assert eventually(mirrored(7003)) < 1.0
+
+
+def test_the_follower_survives_its_connection_being_killed(tenant_a, start_follower):
+    follower = start_follower()
+    assert follower.ready.wait(10)
+    killed = follower.listen_pid
+    with connections[erp_alias()].cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [killed])
+
+    eventually(lambda: follower.ready.is_set() and follower.listen_pid != killed, 10)
+    erp_pedido(erp_cliente(tenant_a.erp_company_id), 7004)
+    assert eventually(mirrored(7004)) < 1.0
+
+
+def test_two_erp_transactions_committing_out_of_order_are_both_mirrored(tenant_a, start_follower):
+    follower = start_follower()
+    assert follower.ready.wait(10)
+    cliente = erp_cliente(tenant_a.erp_company_id)
+    late = connections.create_connection(erp_alias())
+    try:
+        with late.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(
+                "INSERT INTO erp_pedido (empresa_id, cliente_id, numero, status, emitido_em) "
+                "VALUES (%s, %s, 7005, 'PRO', CURRENT_DATE)",
+                [tenant_a.erp_company_id, cliente.id],
+            )
+            erp_pedido(cliente, 7006)  # starts after, commits first
+            eventually(mirrored(7006))
+            cursor.execute("COMMIT")
+    finally:
+        late.close()
+    eventually(mirrored(7005))
