@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from contracts.models import Contract, ContractSigner
 from erp_sync.models import (
@@ -18,6 +19,7 @@ from erp_sync.models import (
 from erp_sync.services import erp_sync_order, erp_sync_tenant
 from portal.accounts.models import Customer
 from proposals.models import Attachment, Order, OrderSnapshot, StatusChange
+from tests.conftest import HOST_A, host_client
 from tests.erp_builders import erp_anexo, erp_cliente, erp_pedido
 from tests.factories import UserFactory
 
@@ -217,3 +219,25 @@ def test_order_of_a_new_customer_mirrors_the_customer_first(tenant_a, cliente):
     pedido = erp_pedido(cliente, 7001)
     erp_sync_order(tenant=tenant_a, erp_id=pedido.id)
     assert Order.objects.get(number=7001).customer.erp_id == cliente.id
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("erp_change", ["deactivated", "deleted"])
+def test_customer_gone_in_the_erp_loses_access_on_the_next_request(erp_change, tenant_a, user_a):
+    cliente = erp_cliente(tenant_a.erp_company_id, id=user_a.customer.erp_id)
+    erp_pedido(cliente, 7001)
+    erp_sync_tenant(tenant=tenant_a)
+    client = host_client(HOST_A, user_a)
+    detail = reverse("order_detail", args=[7001])
+    assert client.get(detail).status_code == 200
+
+    rows = ErpCliente.objects.filter(id=cliente.id)
+    if erp_change == "deactivated":
+        rows.update(ativo=False)
+    else:
+        rows.delete()
+    erp_sync_tenant(tenant=tenant_a)
+
+    response = client.get(detail)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
