@@ -10,14 +10,20 @@ retried with backoff; SIGTERM/SIGINT end the loop after the current pass.
 import logging
 import threading
 import time
-from collections.abc import Callable
 
 import psycopg
 from django.db import DatabaseError, connections
 from psycopg.conninfo import make_conninfo
 
 from erp_sync.router import erp_alias
-from erp_sync.services import SyncStats, erp_sync_all, erp_sync_customer, erp_sync_order
+from erp_sync.services import (
+    SyncStats,
+    erp_sync_all,
+    erp_sync_customer,
+    erp_sync_order,
+    sync_state_record_failure,
+    sync_state_record_success,
+)
 from portal.accounts.models import Tenant
 
 logger = logging.getLogger("erp_sync.follow")
@@ -47,13 +53,11 @@ class Follower:
         poll_seconds: float,
         reconcile_seconds: float,
         stop: threading.Event | None = None,
-        on_pass: Callable[[str, SyncStats], None] | None = None,
     ):
         self.tenant_slug = tenant_slug
         self.poll_seconds = poll_seconds
         self.reconcile_seconds = reconcile_seconds
         self.stop = stop or threading.Event()
-        self.on_pass = on_pass
         self.listen_pid: int | None = None
         self.ready = threading.Event()  # set once active and caught up (lock, LISTEN, a pass)
 
@@ -66,28 +70,38 @@ class Follower:
                 else:
                     self._poll()
                 backoff = 1.0
-            except (DatabaseError, psycopg.Error):
+            except (DatabaseError, psycopg.Error) as error:
                 self.ready.clear()
                 logger.exception("ERP connection lost; retrying in %.0f s", backoff)
                 for connection in connections.all():
                     connection.close()
+                self._record_failure(error)
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
         self.ready.clear()
         logger.info("Follower stopped")
 
+    def _record_failure(self, error: Exception) -> None:
+        try:
+            sync_state_record_failure(error=f"{type(error).__name__}: {error}")
+        except DatabaseError:
+            logger.exception("Could not record the failure: the portal's database is down too")
+            connections.close_all()
+
     # One pass ---------------------------------------------------------------------------
 
     def full_pass(self) -> None:
         started = time.monotonic()
-        for slug, stats in erp_sync_all(tenant_slug=self.tenant_slug).items():
-            self._report(slug, stats, started)
+        for tenant, stats in erp_sync_all(tenant_slug=self.tenant_slug).items():
+            self._report(tenant, stats, started, full_pass=True)
 
-    def _report(self, slug: str, stats: SyncStats, started: float) -> None:
+    def _report(self, tenant: Tenant, stats: SyncStats, started: float, full_pass: bool) -> None:
+        elapsed_ms = round((time.monotonic() - started) * 1000)
         if stats.changed:
-            logger.info("%s: %s in %.0f ms", slug, stats, (time.monotonic() - started) * 1000)
-        if self.on_pass:
-            self.on_pass(slug, stats)
+            logger.info("%s: %s in %d ms", tenant.slug, stats, elapsed_ms)
+        sync_state_record_success(
+            tenant=tenant, stats=stats, lag_ms=elapsed_ms, full_pass=full_pass
+        )
 
     def apply(self, payloads: set[str]) -> None:
         """Re-mirror the aggregates named by notifications ('pedido:<empresa>:<id>')."""
@@ -103,7 +117,7 @@ class Follower:
             if tenant is None:
                 continue
             sync = erp_sync_customer if kind == "cliente" else erp_sync_order
-            self._report(tenant.slug, sync(tenant=tenant, erp_id=int(erp_id)), started)
+            self._report(tenant, sync(tenant=tenant, erp_id=int(erp_id)), started, False)
 
     # SQLite: poll -------------------------------------------------------------------------
 

@@ -152,3 +152,31 @@ class ErpPortalEvento(models.Model):
     class Meta:
         managed = False
         db_table = "erp_portal_evento"
+
+
+class SyncState(models.Model):
+    """The mirror's health per tenant, written by the follower, shown to staff and customers."""
+
+    tenant = models.OneToOneField(
+        "accounts.Tenant", on_delete=models.CASCADE, related_name="sync_state"
+    )
+    last_success_at = models.DateTimeField("última sincronização", null=True, blank=True)
+    last_error_at = models.DateTimeField("último erro em", null=True, blank=True)
+    last_error = models.TextField("último erro", blank=True)
+    orders_mirrored = models.IntegerField("pedidos espelhados", default=0)
+    last_changed = models.IntegerField("alterações na última passada", default=0)
+    last_lag_ms = models.IntegerField("atraso da última passada (ms)", default=0)
+
+    class Meta:
+        verbose_name = "sincronização com o ERP"
+        verbose_name_plural = "sincronização com o ERP"
+
+    def __str__(self) -> str:
+        return f"{self.tenant}"
+
+    @property
+    def is_failing(self) -> bool:
+        """The last attempt failed: what the portal shows may be out of date."""
+        return self.last_error_at is not None and (
+            self.last_success_at is None or self.last_error_at > self.last_success_at
+        )

@@ -27,6 +27,7 @@ from erp_sync.models import (
     ErpPedidoContrato,
     ErpPedidoItem,
     ErpPedidoParcela,
+    SyncState,
 )
 from portal.accounts.models import Customer, Tenant, User
 from proposals.models import (
@@ -429,9 +430,33 @@ def erp_sync_customer(*, tenant: Tenant, erp_id: int) -> SyncStats:
         return _sync_customers(tenant, [erp_id])
 
 
-def erp_sync_all(*, tenant_slug: str | None = None) -> dict[str, SyncStats]:
+def erp_sync_all(*, tenant_slug: str | None = None) -> dict[Tenant, SyncStats]:
     """Every active tenant (or the one named): the command's and the follower's pass."""
     tenants = Tenant.objects.filter(is_active=True).order_by("slug")
     if tenant_slug:
         tenants = tenants.filter(slug=tenant_slug)
-    return {tenant.slug: erp_sync_tenant(tenant=tenant) for tenant in tenants}
+    return {tenant: erp_sync_tenant(tenant=tenant) for tenant in tenants}
+
+
+# Health -----------------------------------------------------------------------------------
+
+
+def sync_state_record_success(
+    *, tenant: Tenant, stats: SyncStats, lag_ms: int, full_pass: bool
+) -> None:
+    """A pass or a notification mirrored fine: the portal is current for this tenant."""
+    fields = {"last_success_at": timezone.now(), "last_changed": stats.changed}
+    fields["last_lag_ms"] = lag_ms
+    if full_pass:
+        mirrored = stats.orders_unchanged + stats.orders_created + stats.orders_updated
+        fields["orders_mirrored"] = mirrored
+    SyncState.objects.update_or_create(tenant=tenant, defaults=fields)
+
+
+def sync_state_record_failure(*, error: str) -> None:
+    """The ERP could not be read: every tenant's pages may now be out of date."""
+    now = timezone.now()
+    for tenant in Tenant.objects.filter(is_active=True):
+        SyncState.objects.update_or_create(
+            tenant=tenant, defaults={"last_error_at": now, "last_error": error[:2000]}
+        )

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from jinja2 import Environment
 
+from erp_sync.selectors import sync_state_is_failing
 from portal import formats
 
 
@@ -20,7 +21,14 @@ def url(name: str, *args) -> str:
 def environment(**options) -> Environment:
     env = Environment(extensions=["jinja2.ext.i18n"], **options)
     env.install_gettext_callables(gettext, ngettext, newstyle=True)
-    env.globals.update({"url": url, "static": static, "get_messages": get_messages})
+    env.globals.update(
+        {
+            "url": url,
+            "static": static,
+            "get_messages": get_messages,
+            "mirror_may_be_stale": lambda tenant: sync_state_is_failing(tenant=tenant),
+        }
+    )
     env.filters.update(
         {
             "brl": formats.brl,

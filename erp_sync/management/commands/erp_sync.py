@@ -19,8 +19,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, tenant, follow, **options):
         if not follow:
-            for slug, stats in erp_sync_all(tenant_slug=tenant).items():
-                self.stdout.write(f"{slug}: {stats}")
+            for synced, stats in erp_sync_all(tenant_slug=tenant).items():
+                self.stdout.write(f"{synced.slug}: {stats}")
             return
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
