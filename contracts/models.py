@@ -68,3 +68,26 @@ class ContractSigner(models.Model):
                 name="signer_erp_id_per_tenant",
             )
         ]
+
+
+class ContractDocument(models.Model):
+    """The contract's HTML (from the ERP) rendered to PDF, kept per version of that HTML."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="documents")
+    source_sha256 = models.CharField("SHA-256 do HTML", max_length=64)
+    file = models.FileField(upload_to="contracts/%Y/%m/")
+    size = models.BigIntegerField("tamanho")
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField("gerado em")
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        verbose_name = "PDF do contrato"
+        verbose_name_plural = "PDFs dos contratos"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "source_sha256"], name="one_contract_pdf_per_source"
+            )
+        ]

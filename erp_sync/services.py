@@ -45,7 +45,7 @@ from proposals.snapshots import order_snapshot_data
 
 logger = logging.getLogger(__name__)
 
-CHUNK_SIZE = 500
+CHUNK_SIZE = 1000
 # ERP columns read for children, and the portal columns they land in (same order after the
 # leading pedido_id, which becomes tenant_id + order_id).
 ERP_ITEM = (

@@ -250,6 +250,8 @@ CONTENT_SECURITY_POLICY = {
 ERP_SYNC_POLL_SECONDS = float(os.environ.get("ERP_SYNC_POLL_SECONDS", 1))
 ERP_SYNC_RECONCILE_SECONDS = float(os.environ.get("ERP_SYNC_RECONCILE_SECONDS", 60))
 ORDER_LIST_PAGE_SIZE = 25
+# "Contrato Assinado" uploads (contracts.uploads): PDF, JPEG or PNG up to this size.
+SIGNED_CONTRACT_MAX_BYTES = int(os.environ.get("SIGNED_CONTRACT_MAX_BYTES", 10 * 1024 * 1024))
 
 LOGGING = {
     "version": 1,
@@ -257,5 +259,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # WeasyPrint logs every rendering step at INFO.
+    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}},
 }

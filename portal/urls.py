@@ -8,4 +8,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("portal.accounts.urls")),
     path("", include("proposals.urls")),
+    path("pedidos/<int:numero>/contrato/", include("contracts.urls")),
 ]

@@ -135,6 +135,16 @@ class Attachment(models.Model):
     sha256 = models.CharField(max_length=64)
     file = models.FileField(upload_to="attachments/%Y/%m/")
     created_at = models.DateTimeField("criado em")
+    # Files the customer sent (origin PORTAL): who sent each, and from where.
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="enviado por",
+    )
+    uploaded_from = models.GenericIPAddressField("enviado do IP", null=True, blank=True)
 
     objects = ScopedManager(tenant="tenant")
 
@@ -146,6 +156,29 @@ class Attachment(models.Model):
                 fields=["tenant", "erp_id"],
                 condition=models.Q(erp_id__isnull=False),
                 name="attachment_erp_id_per_tenant",
+            )
+        ]
+
+
+class ProposalDocument(models.Model):
+    """The proposal PDF of one order version: rendered once (proposals.documents), then served."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="proposal_documents")
+    erp_version = models.BigIntegerField("versão do pedido")
+    file = models.FileField(upload_to="proposals/%Y/%m/")
+    size = models.BigIntegerField("tamanho")
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField("gerado em")
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        verbose_name = "PDF da proposta"
+        verbose_name_plural = "PDFs das propostas"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "erp_version"], name="one_proposal_pdf_per_version"
             )
         ]
 

@@ -148,6 +148,21 @@ def order_get_for_user(*, tenant: Tenant | None, user: User, number: int) -> Ord
     return order
 
 
+def order_get_brief_for_user(*, tenant: Tenant | None, user: User, number: int) -> Order:
+    """One of the customer's orders without its children (downloads): one query, or Http404."""
+    order = (
+        _customer_orders(tenant=tenant, user=user)
+        .filter(number=number)
+        .select_related("contract", "approval")
+        .first()
+    )
+    if order is None:
+        raise Http404("Pedido não encontrado.")
+    order.tenant = tenant
+    order.customer = user.customer
+    return order
+
+
 def attachment_get_for_user(
     *, tenant: Tenant | None, user: User, order_number: int, attachment_id: int
 ) -> Attachment:

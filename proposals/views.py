@@ -1,22 +1,19 @@
-"""Customer pages: PAINEL, PEDIDOS, an order, its approval and its attachments."""
-
-import re
-import unicodedata
+"""Customer pages: PAINEL, PEDIDOS, an order, its approval, its proposal PDF and attachments."""
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from proposals import selectors, services, snapshots
+from contracts import selectors as contract_selectors
+from proposals import documents, selectors, services, snapshots
+from proposals.downloads import stored_file_response
 from proposals.forms import OrderFilterForm
 
 PAGE_PARAMETERS = ("apos", "antes")
-UNSAFE_FILENAME_CHARACTERS = re.compile(r'[\\/:*?"<>|;\x00-\x1f\x7f]+')
-MIME_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
 
 
@@ -86,6 +83,7 @@ def order_detail(request, numero: int):
     context = {
         "order": order,
         "approval": approval,
+        "signing": contract_selectors.contract_signing_for_order(order=order),
         "blockers": [] if approval else services.order_approval_blockers(order=order),
         "comparison": (
             snapshots.order_version_comparison(order=order, seen_version=seen_version)
@@ -131,29 +129,24 @@ def order_approve(request, numero: int):
     return SeeOther(detail_url)
 
 
-def download_filename(name: str) -> str:
-    """A file name safe in any file system and header: no paths, quotes or control characters."""
-    name = unicodedata.normalize("NFC", name).rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
-    name = UNSAFE_FILENAME_CHARACTERS.sub("_", name).strip(" ._")
-    return name[-150:] or "anexo"
-
-
 @require_safe
 def attachment_download(request, numero: int, id: int):
     attachment = selectors.attachment_get_for_user(
         tenant=request.tenant, user=request.user, order_number=numero, attachment_id=id
     )
-    try:
-        stream = attachment.file.open("rb")
-    except FileNotFoundError as missing:
-        raise Http404("Arquivo do anexo indisponível.") from missing
-    content_type = attachment.mime if MIME_TYPE.match(attachment.mime or "") else None
-    response = FileResponse(
-        stream,
-        as_attachment=True,
-        filename=download_filename(attachment.name),
-        content_type=content_type or "application/octet-stream",
+    return stored_file_response(
+        attachment.file, filename=attachment.name, content_type=attachment.mime
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+
+
+@require_safe
+def proposal_pdf(request, numero: int):
+    order = selectors.order_get_brief_for_user(
+        tenant=request.tenant, user=request.user, number=numero
+    )
+    document = documents.proposal_pdf_ensure(order=order)
+    return stored_file_response(
+        document.file,
+        filename=documents.proposal_pdf_filename(document, order),
+        content_type="application/pdf",
+    )
