@@ -144,7 +144,7 @@ class Follower:
                 payloads = {n.payload for n in listener.notifies(timeout=wait, stop_after=1)}
                 if payloads:
                     # A burst (an ERP batch) arrives together: take what is already there.
-                    payloads |= {n.payload for n in listener.notifies(timeout=0.01)}
+                    payloads |= {n.payload for n in listener.notifies(timeout=0)}
                     self.apply(payloads)
                 if time.monotonic() >= next_reconcile:
                     self.full_pass()

@@ -10,11 +10,13 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from contracts.selectors import signed_contract_current
 from erp_sync.models import ErpPedido, ErpPortalEvento
 from erp_sync.router import erp_alias, erp_is_portal_database
 from erp_sync.services import erp_sync_order
 from portal import formats
 from portal.accounts.models import User
+from proposals.documents import proposal_pdf_ensure
 from proposals.models import Approval, Order, OrderStatus
 
 logger = logging.getLogger(__name__)
@@ -121,7 +123,17 @@ def _erp_approve(*, order: Order, user: User, seen_version: int, now, ip_address
     )
 
 
-def _record_approval(*, order, user, seen_version, now, ip_address, user_agent) -> Approval:
+def _record_approval(
+    *,
+    order,
+    user,
+    seen_version,
+    now,
+    ip_address,
+    user_agent,
+    proposal_sha256="",
+    signed_contract_sha256="",
+) -> Approval:
     approval = Approval.objects.create(
         tenant=order.tenant,
         order=order,
@@ -130,6 +142,8 @@ def _record_approval(*, order, user, seen_version, now, ip_address, user_agent) 
         ip_address=ip_address,
         user_agent=user_agent[:1000],
         order_version=seen_version,
+        proposal_sha256=proposal_sha256,
+        signed_contract_sha256=signed_contract_sha256,
     )
     erp_sync_order(tenant=order.tenant, erp_id=order.erp_id)
     return approval
@@ -189,6 +203,17 @@ def order_approve(
             return _result(ApprovalOutcome.ALREADY_APPROVED, order)
         return ApprovalResult(ApprovalOutcome.NOT_ALLOWED, " ".join(blockers))
 
+    # What the customer had in front of them: the proposal PDF of the version seen (rendered
+    # now if they never opened it) and the current "Contrato Assinado".
+    document = proposal_pdf_ensure(order=order)
+    if document.erp_version != seen_version:
+        return _result(ApprovalOutcome.CHANGED, order)
+    signed = signed_contract_current(order=order)
+    evidence = {
+        "proposal_sha256": document.sha256,
+        "signed_contract_sha256": signed.sha256 if signed else "",
+    }
+
     now = timezone.now()
     record = {
         "order": order,
@@ -201,11 +226,11 @@ def order_approve(
         if erp_is_portal_database():
             with transaction.atomic():
                 _erp_approve(**record)
-                approval = _record_approval(**record, user_agent=user_agent)
+                approval = _record_approval(**record, user_agent=user_agent, **evidence)
         else:
             with transaction.atomic(using=erp_alias()):
                 _erp_approve(**record)
-            approval = _record_approval_after_erp(**record, user_agent=user_agent)
+            approval = _record_approval_after_erp(**record, user_agent=user_agent, **evidence)
     except _ErpRefused:
         return _outcome_after_refusal(order=order, user=user)
     except IntegrityError:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from proposals.models import Approval, Attachment, AttachmentKind, AttachmentOrigin
 from tests.conftest import HOST_A, HOST_B, host_client
-from tests.factories import InstallmentFactory, OrderFactory, OrderItemFactory
+from tests.factories import ContractFactory, InstallmentFactory, OrderFactory, OrderItemFactory
 
 # URL names that are public on purpose, or belong to the admin (tested in tests/accounts).
 NOT_CUSTOMER_URLS = {
@@ -68,6 +68,16 @@ def _attachment(order):
     return attachment
 
 
+def _contract(order):
+    """A MANUAL contract whose PDF came from the ERP (no rendering needed)."""
+    contract = ContractFactory(order=order)
+    content = b"%PDF-1.4 contrato do pedido " + str(order.number).encode()
+    contract.erp_file.save("isolation-contract.pdf", ContentFile(content), save=False)
+    contract.erp_file_sha256 = hashlib.sha256(content).hexdigest()
+    contract.save()
+    return contract
+
+
 MATRIX = {
     "dashboard": Case(lambda order: reverse("dashboard")),
     "order_list": Case(lambda order: reverse("order_list")),
@@ -76,6 +86,20 @@ MATRIX = {
     "attachment_download": Case(
         lambda order: reverse("attachment_download", args=[order.number, _attachment(order).pk]),
         shows=lambda order: f"anexo do pedido {order.number}",
+    ),
+    "proposal_pdf": Case(
+        lambda order: reverse("proposal_pdf", args=[order.number]), shows=lambda order: "%PDF-"
+    ),
+    "contract_detail": Case(
+        lambda order: reverse("contract_detail", args=[_contract(order).order.number])
+    ),
+    "contract_view": Case(
+        lambda order: reverse("contract_view", args=[_contract(order).order.number]),
+        shows=lambda order: f"contrato do pedido {order.number}",
+    ),
+    "contract_download": Case(
+        lambda order: reverse("contract_download", args=[_contract(order).order.number]),
+        shows=lambda order: f"contrato do pedido {order.number}",
     ),
 }
 LIST_PAGES = {"dashboard", "order_list"}
