@@ -1,0 +1,54 @@
+"""`manage.py erp_sync --follow` as operations run it: a process that mirrors and stops cleanly."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_follower_process_mirrors_then_stops_cleanly_on_sigterm(tmp_path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'follow.sqlite3'}",
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "ERP_SYNC_POLL_SECONDS": "0.2",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+    }
+    env.pop("ERP_DATABASE_URL", None)
+
+    def manage(*args):
+        return subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    manage("migrate", "-v", "0")
+    manage("demo")
+    follower = subprocess.Popen(
+        [sys.executable, "manage.py", "erp_sync", "--follow"],
+        cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(2)
+        manage("erp_demo", "advance", "7001", "PED")
+        deadline = time.monotonic() + 10
+        shown = ""
+        while time.monotonic() < deadline and "PED" not in shown:
+            shown = manage(
+                "shell", "-c",
+                "from django_scopes import scopes_disabled\n"
+                "from proposals.models import Order\n"
+                "with scopes_disabled(): print(Order.objects.get(number=7001).status)",
+            ).stdout  # fmt: skip
+            time.sleep(0.2)
+        assert "PED" in shown
+    finally:
+        follower.send_signal(signal.SIGTERM)
+        returncode = follower.wait(15)
+    log = follower.stderr.read()
+    assert returncode == 0, log
+    assert "Follower stopped" in log
