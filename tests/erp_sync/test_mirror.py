@@ -241,3 +241,21 @@ def test_customer_gone_in_the_erp_loses_access_on_the_next_request(erp_change, t
     response = client.get(detail)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_a_contract_added_then_changed_in_the_erp_follows(tenant_a, cliente):
+    pedido = erp_pedido(cliente, 7001)
+    erp_sync_tenant(tenant=tenant_a)
+    assert not Contract.objects.filter(order__number=7001).exists()
+
+    ErpPedidoContrato.objects.create(pedido=pedido, titulo="Contrato v1", conteudo_html="<p>1</p>")
+    erp_sync_tenant(tenant=tenant_a)
+    assert Contract.objects.get(order__number=7001).title == "Contrato v1"
+
+    ErpPedidoContrato.objects.filter(pedido=pedido).update(
+        titulo="Contrato v2", conteudo_html="<p>Cláusula nova</p>"
+    )
+    erp_sync_tenant(tenant=tenant_a)
+    contract = Contract.objects.get(order__number=7001)
+    assert (contract.title, contract.content_html) == ("Contrato v2", "<p>Cláusula nova</p>")
