@@ -1,12 +1,16 @@
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.http import Http404
+from django.urls import path
 
 from contracts.models import Contract, ContractSigner, SignatureMode
+from contracts.services import contract_pdf_ensure
 from portal.accounts.admin_site import AccessRuleMixin, PortalModelAdmin
 from portal.accounts.models import User
 from portal.formats import datetime_br
+from proposals.downloads import stored_file_response
 
 EDIT_SIGNERS = frozenset({"view", "add", "change", "delete"})
 
@@ -132,3 +136,26 @@ class ContractAdmin(PortalModelAdmin):
 
     def save_model(self, request, obj, form, change):
         """Nothing to save: the contract's own fields are read-only (the ERP's)."""
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.contract_pdf_view)
+        return [
+            path("<int:pk>/contrato.pdf", view, name="contracts_contract_pdf"),
+            *super().get_urls(),
+        ]
+
+    def contract_pdf_view(self, request, pk):
+        """Staff download of the contract, as the customer gets it (this tenant's only)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        contract = (
+            self.get_queryset(request)
+            .select_related("order__tenant", "order__customer")
+            .filter(pk=pk)
+        )
+        if not contract:
+            raise Http404("Contrato não encontrado.")
+        document = contract_pdf_ensure(contract=contract[0])
+        return stored_file_response(
+            document.file, filename=document.filename, content_type="application/pdf"
+        )

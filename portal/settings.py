@@ -187,6 +187,7 @@ if AWS_STORAGE_BUCKET_NAME:
             "default_acl": None,
             "querystring_auth": True,
             "querystring_expire": 60,
+            "signature_version": "s3v4",
             "file_overwrite": False,
         },
     }

@@ -1,7 +1,13 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from portal.accounts.admin_site import ReadOnlyModelAdmin, ReadOnlyTabularInline
 from portal.formats import brl, date_br, datetime_br, quantity_br
+from proposals.documents import proposal_pdf_ensure, proposal_pdf_filename
+from proposals.downloads import stored_file_response
 from proposals.models import (
     Approval,
     Attachment,
@@ -45,10 +51,15 @@ class InstallmentInline(ReadOnlyTabularInline):
 
 
 class AttachmentInline(ReadOnlyTabularInline):
-    # No file link: files have no public URL, the customer pages serve them after checks.
+    # Files have no public URL: the link is OrderAdmin's download view, which checks access.
     model = Attachment
-    fields = ["kind", "name", "origin", "size", "created"]
-    readonly_fields = ["created"]
+    fields = ["kind", "download", "origin", "size", "created"]
+    readonly_fields = ["download", "created"]
+
+    @admin.display(description="nome")
+    def download(self, attachment):
+        url = reverse("admin:proposals_order_attachment", args=[attachment.order_id, attachment.pk])
+        return format_html('<a href="{}">{}</a>', url, attachment.name)
 
     @admin.display(description="criado em")
     def created(self, attachment):
@@ -90,6 +101,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
                 ]
             },
         ),
+        ("Documentos", {"fields": ["documents"]}),
         ("Aprovação", {"fields": ["approved", "approved_by"]}),
         ("ERP", {"fields": ["erp_id", "erp_version", "notes"]}),
     ]
@@ -102,7 +114,62 @@ class OrderAdmin(ReadOnlyModelAdmin):
         "freight_brl",
         "total_brl",
         "approved",
+        "documents",
     ]
+
+    def get_urls(self):
+        """Staff downloads: the same files and headers as the customer's, for this tenant."""
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/proposta.pdf",
+                view(self.proposal_pdf_view),
+                name="proposals_order_proposal_pdf",
+            ),
+            path(
+                "<int:pk>/anexos/<int:attachment_id>/",
+                view(self.attachment_view),
+                name="proposals_order_attachment",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _order(self, request, pk) -> Order:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        # get_queryset is the request's scope: the tenant's own orders (all, for support).
+        order = self.get_queryset(request).select_related("tenant", "customer").filter(pk=pk)
+        if not order:
+            raise Http404("Pedido não encontrado.")
+        return order[0]
+
+    def proposal_pdf_view(self, request, pk):
+        order = self._order(request, pk)
+        document = proposal_pdf_ensure(order=order)
+        return stored_file_response(
+            document.file,
+            filename=proposal_pdf_filename(document, order),
+            content_type="application/pdf",
+        )
+
+    def attachment_view(self, request, pk, attachment_id):
+        attachment = self._order(request, pk).attachments.filter(pk=attachment_id).first()
+        if attachment is None:
+            raise Http404("Anexo não encontrado.")
+        return stored_file_response(
+            attachment.file, filename=attachment.name, content_type=attachment.mime
+        )
+
+    @admin.display(description="documentos")
+    def documents(self, order):
+        if order.pk is None:
+            return "—"
+        links = [(reverse("admin:proposals_order_proposal_pdf", args=[order.pk]), "Proposta (PDF)")]
+        contract = getattr(order, "contract", None)
+        if contract is not None:
+            url = reverse("admin:contracts_contract_pdf", args=[contract.pk])
+            links.append((url, f"Contrato: {contract.title}"))
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
     @admin.display(description="emissão", ordering="issued_on")
     def issued(self, order):

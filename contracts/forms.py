@@ -1,0 +1,30 @@
+from django import forms
+
+from contracts.uploads import EMPTY, too_large_message, validate_signed_contract
+
+
+class SignedContractForm(forms.Form):
+    """The "Contrato Assinado" upload. `arquivo` cleans to a contracts.uploads.ValidatedUpload."""
+
+    arquivo = forms.FileField(
+        label="Contrato assinado (PDF, JPEG ou PNG)",
+        error_messages={
+            "required": "Escolha o arquivo do contrato assinado.",
+            "empty": EMPTY,
+            "invalid": "Nenhum arquivo foi recebido. Tente enviar novamente.",
+            "missing": "Nenhum arquivo foi recebido. Tente enviar novamente.",
+        },
+    )
+
+    def __init__(self, *args, too_large: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if too_large:
+            # contracts.uploads.SizeLimitUploadHandler dropped the file while it arrived.
+            self.fields["arquivo"].error_messages["required"] = too_large_message()
+
+    def clean_arquivo(self):
+        return validate_signed_contract(self.cleaned_data["arquivo"])
+
+    def error_message(self) -> str:
+        errors = [message for messages in self.errors.values() for message in messages]
+        return " ".join(errors) or "Não foi possível ler o arquivo enviado."

@@ -1,0 +1,91 @@
+"""Reads of an order's contract and its "Contrato Assinado" uploads, for the request's customer."""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.http import Http404
+
+from contracts.models import Contract, SignatureMode
+from portal.accounts.models import Tenant, User
+from proposals.models import Attachment, AttachmentKind, AttachmentOrigin, Order, OrderStatus
+from proposals.selectors import order_get_brief_for_user
+
+
+def contract_get_for_user(*, tenant: Tenant | None, user: User, number: int) -> Contract:
+    """The contract of one of the customer's orders (Http404 if the order or contract is not)."""
+    order = order_get_brief_for_user(tenant=tenant, user=user, number=number)
+    contract = getattr(order, "contract", None)
+    if contract is None:
+        raise Http404("Contrato não encontrado.")
+    contract.order = order
+    return contract
+
+
+def _is_signed_upload(attachment: Attachment) -> bool:
+    return (
+        attachment.kind == AttachmentKind.SIGNED_CONTRACT
+        and attachment.origin == AttachmentOrigin.PORTAL
+    )
+
+
+def signed_contract_history(*, order: Order) -> list[Attachment]:
+    """Every "Contrato Assinado" the customer sent for the order, newest (the one that counts)
+    first. Uses the order's prefetched attachments when it has them."""
+    cache = getattr(order, "_prefetched_objects_cache", {})
+    if "attachments" in cache:
+        uploads = [a for a in cache["attachments"] if _is_signed_upload(a)]
+        return sorted(uploads, key=lambda a: (a.created_at, a.pk), reverse=True)
+    return list(
+        Attachment.objects.filter(
+            order=order, kind=AttachmentKind.SIGNED_CONTRACT, origin=AttachmentOrigin.PORTAL
+        ).order_by("-created_at", "-id")
+    )
+
+
+def signed_contract_current(*, order: Order) -> Attachment | None:
+    history = signed_contract_history(order=order)
+    return history[0] if history else None
+
+
+def signed_contract_upload_allowed(*, order: Order) -> bool:
+    """A MANUAL contract takes (and replaces) its signed copy until the proposal is approved."""
+    contract = getattr(order, "contract", None)
+    return (
+        contract is not None
+        and contract.signature_mode == SignatureMode.MANUAL
+        and order.status == OrderStatus.PROPOSAL
+        and getattr(order, "approval", None) is None
+    )
+
+
+@dataclass(frozen=True)
+class ContractSigning:
+    """What the order's documents area shows about its contract."""
+
+    contract: Contract | None
+    signed: list[Attachment] = field(default_factory=list)
+    can_upload: bool = False
+
+    @property
+    def current(self) -> Attachment | None:
+        return self.signed[0] if self.signed else None
+
+    @property
+    def earlier(self) -> list[Attachment]:
+        return self.signed[1:]
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return settings.SIGNED_CONTRACT_MAX_BYTES
+
+
+def contract_signing_for_order(*, order: Order) -> ContractSigning:
+    """Expects `order.contract` and `order.approval` loaded (select_related) or absent."""
+    contract = getattr(order, "contract", None)
+    if contract is None:
+        return ContractSigning(contract=None)
+    return ContractSigning(
+        contract=contract,
+        signed=signed_contract_history(order=order),
+        can_upload=signed_contract_upload_allowed(order=order),
+    )

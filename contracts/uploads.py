@@ -1,0 +1,235 @@
+"""Validation of a "Contrato Assinado" upload: what the file is, not what it claims to be.
+
+The type is sniffed from the bytes (libmagic), never taken from the name or the browser. A PDF
+is parsed and refused when broken, encrypted or carrying active content; it is then kept as sent.
+An image is decoded under a pixel cap and re-encoded, which drops whatever rode along after the
+image data (a PNG+HTML polyglot comes out as a plain PNG) and its metadata. Every refusal is a
+ValidationError with a pt-BR message for the customer.
+"""
+
+import hashlib
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from io import BytesIO
+
+import magic
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+from portal.formats import number_br
+from proposals.downloads import download_filename
+
+EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+SUFFIXES = {
+    ".pdf": "application/pdf",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+}
+IMAGE_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG"}
+# An A4 page scanned at 600 dpi is 35 megapixels; decoding 40 takes at most ~160 MB.
+MAX_PIXELS = 40_000_000
+SNIFF_BYTES = 8192
+DISPLAY_NAME_LENGTH = 120
+MAX_PDF_OBJECTS = 200_000
+# Keys and names that make a PDF do something when opened or clicked, or carry other files.
+ACTIVE_KEYS = {
+    "/JS",
+    "/JavaScript",
+    "/AA",
+    "/Launch",
+    "/EmbeddedFile",
+    "/EmbeddedFiles",
+    "/RichMedia",
+    "/RichMediaContent",
+}
+ACTIVE_NAMES = {"/JavaScript", "/Launch", "/RichMedia", "/EmbeddedFile", "/FileAttachment"}
+
+EMPTY = "O arquivo enviado está vazio."
+WRONG_TYPE = "Formato não aceito: envie o contrato assinado em PDF, JPEG ou PNG."
+BROKEN_PDF = "O PDF está corrompido ou incompleto. Gere o arquivo novamente e envie outra vez."
+ENCRYPTED_PDF = "O PDF está protegido por senha. Envie o contrato assinado em um PDF sem proteção."
+ACTIVE_PDF = (
+    "O PDF contém conteúdo ativo (JavaScript, ações automáticas ou arquivos embutidos) e foi "
+    "recusado. Envie um PDF simples, como o gerado por um scanner ou pela opção Imprimir em PDF."
+)
+BROKEN_IMAGE = "A imagem está corrompida ou incompleta. Digitalize o contrato novamente."
+
+
+@dataclass(frozen=True)
+class ValidatedUpload:
+    """A file that passed: the bytes to store (re-encoded for images) and what they are."""
+
+    content: bytes
+    mime: str
+    display_name: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+def _megabytes(size: int) -> str:
+    return f"{number_br(size / (1024 * 1024), 1)} MB"
+
+
+def too_large_message() -> str:
+    limit = settings.SIGNED_CONTRACT_MAX_BYTES
+    return f"O arquivo é maior que o limite de {_megabytes(limit)}. Envie um arquivo menor."
+
+
+class SizeLimitUploadHandler(FileUploadHandler):
+    """Stops storing an upload once it passes the limit (first in the request's handlers).
+
+    Django would otherwise write a file of any size to a temporary file before the form sees it.
+    """
+
+    def __init__(self, request=None, *, limit: int):
+        super().__init__(request)
+        self.limit = limit
+        self.too_large = False
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > self.limit:
+            self.too_large = True
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+def display_name(name: str, mime: str) -> str:
+    """The customer's file name, safe to show and to send: no path, no control characters, at
+    most DISPLAY_NAME_LENGTH characters, and an extension that says what the file really is."""
+    name = download_filename(name, default="contrato-assinado")
+    stem, dot, suffix = name.rpartition(".")
+    if not (dot and stem and SUFFIXES.get(f".{suffix.lower()}") == mime):
+        stem, suffix = name, EXTENSIONS[mime][1:]
+    return f"{stem[: DISPLAY_NAME_LENGTH - len(suffix) - 1]}.{suffix}"
+
+
+def _check_pdf_objects(reader: PdfReader) -> None:
+    """Walk every object reachable from the trailer, looking for active content."""
+    seen: set[tuple[int, int]] = set()
+    stack = [reader.trailer]
+    visited = 0
+    while stack:
+        item = stack.pop()
+        if isinstance(item, IndirectObject):
+            reference = (item.idnum, item.generation)
+            if reference in seen:
+                continue
+            seen.add(reference)
+            item = item.get_object()
+        visited += 1
+        if visited > MAX_PDF_OBJECTS:
+            raise ValidationError(BROKEN_PDF, code="pdf_too_complex")
+        if isinstance(item, DictionaryObject):
+            for key, value in item.items():
+                if key in ACTIVE_KEYS:
+                    raise ValidationError(ACTIVE_PDF, code="pdf_active")
+                if key == "/OpenAction" and not isinstance(value.get_object(), ArrayObject):
+                    # A destination array only sets the first view; an action dictionary acts.
+                    raise ValidationError(ACTIVE_PDF, code="pdf_active")
+                stack.append(value)
+        elif isinstance(item, ArrayObject):
+            stack.extend(item)
+        elif isinstance(item, NameObject) and str(item) in ACTIVE_NAMES:
+            raise ValidationError(ACTIVE_PDF, code="pdf_active")
+
+
+def _check_pdf(content: bytes) -> None:
+    # A file cut short loses its trailer; pypdf would quietly rebuild what is left.
+    if b"%%EOF" not in content[-2048:]:
+        raise ValidationError(BROKEN_PDF, code="pdf_truncated")
+    try:
+        reader = PdfReader(BytesIO(content))
+        if reader.is_encrypted:
+            raise ValidationError(ENCRYPTED_PDF, code="pdf_encrypted")
+        if len(reader.pages) == 0:
+            raise ValidationError(BROKEN_PDF, code="pdf_empty")
+        _check_pdf_objects(reader)
+    except ValidationError:
+        raise
+    except Exception as error:  # pypdf raises many kinds on malformed input
+        raise ValidationError(BROKEN_PDF, code="pdf_broken") from error
+
+
+@contextmanager
+def _strict_decoding():
+    """WeasyPrint switches Pillow to accept truncated images, process-wide, when imported.
+    Uploads are decoded strictly (and a too-large image is an error, not a warning)."""
+    lenient = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = lenient
+
+
+def _reencoded_image(content: bytes, mime: str) -> bytes:
+    with _strict_decoding():
+        try:
+            image = Image.open(BytesIO(content))
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise ValidationError(_too_many_pixels(width, height), code="image_too_large")
+            if image.format != IMAGE_FORMATS[mime]:
+                raise ValidationError(BROKEN_IMAGE, code="image_broken")
+            image.load()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as bomb:
+            # Pillow's own cap, met while reading the header (far above ours).
+            raise ValidationError(_too_many_pixels(), code="image_too_large") from bomb
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+            raise ValidationError(BROKEN_IMAGE, code="image_broken") from error
+    image = ImageOps.exif_transpose(image)
+    options = {"icc_profile": image.info.get("icc_profile")}
+    if mime == "image/jpeg":
+        if image.mode not in ("L", "RGB", "CMYK"):
+            image = image.convert("RGB")
+        options["quality"] = 92
+    elif image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"):
+        image = image.convert("RGBA")
+    output = BytesIO()
+    image.save(output, IMAGE_FORMATS[mime], **{k: v for k, v in options.items() if v is not None})
+    return output.getvalue()
+
+
+def _too_many_pixels(width: int | None = None, height: int | None = None) -> str:
+    size = f" ({width} × {height} pixels)" if width else ""
+    return (
+        f"A imagem é grande demais{size}. Envie uma imagem de até "
+        f"{MAX_PIXELS // 1_000_000} megapixels, como um A4 digitalizado a 600 dpi."
+    )
+
+
+def validate_signed_contract(upload) -> ValidatedUpload:
+    """Check an uploaded file (Django UploadedFile); raise ValidationError (pt-BR) if refused."""
+    if upload.size == 0:
+        raise ValidationError(EMPTY, code="empty")
+    if upload.size > settings.SIGNED_CONTRACT_MAX_BYTES:
+        raise ValidationError(too_large_message(), code="too_large")
+    upload.seek(0)
+    content = upload.read(settings.SIGNED_CONTRACT_MAX_BYTES + 1)
+    if not content:
+        raise ValidationError(EMPTY, code="empty")
+    if len(content) > settings.SIGNED_CONTRACT_MAX_BYTES:
+        raise ValidationError(too_large_message(), code="too_large")
+    mime = magic.from_buffer(content[:SNIFF_BYTES], mime=True)
+    if mime not in EXTENSIONS:
+        raise ValidationError(WRONG_TYPE, code="wrong_type")
+    if mime == "application/pdf":
+        _check_pdf(content)
+    else:
+        content = _reencoded_image(content, mime)
+    return ValidatedUpload(
+        content=content, mime=mime, display_name=display_name(upload.name or "", mime)
+    )

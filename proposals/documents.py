@@ -1,0 +1,73 @@
+"""The proposal PDF in storage: rendered once per order version, then served from storage.
+
+`proposal_pdf_ensure` is the one way to get it: on a customer's first request, at approval, and
+ahead of time by the ERP follower for new versions of PRO orders (a bulk initial mirror does not
+render). Two simultaneous first requests render once: the order's row is locked while rendering
+(SELECT … FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE transactions take the write lock).
+"""
+
+import hashlib
+import logging
+import uuid
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from proposals.models import Order, ProposalDocument
+from proposals.pdf import proposal_pdf_render
+
+logger = logging.getLogger(__name__)
+
+
+def proposal_pdf_filename(document: ProposalDocument, order: Order) -> str:
+    """The name the customer's browser saves it under."""
+    return f"proposta-{order.number}-v{document.erp_version}.pdf"
+
+
+def _stored(order: Order) -> ProposalDocument | None:
+    return ProposalDocument.objects.filter(order=order, erp_version=order.erp_version).first()
+
+
+def proposal_pdf_ensure(*, order: Order) -> ProposalDocument:
+    """The stored proposal PDF of the order's current mirrored version, rendering it if needed.
+
+    If the mirror moved the order to a newer version meanwhile, the document is that version's
+    (compare `erp_version` with the version you expect).
+    """
+    document = _stored(order)
+    if document is not None:
+        return document
+    with transaction.atomic():
+        locked = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("tenant", "customer")
+            .get(pk=order.pk)
+        )
+        document = _stored(locked)
+        if document is not None:
+            return document  # rendered by whoever held the lock before us
+        started = timezone.now()
+        content = proposal_pdf_render(order=locked)
+        document = ProposalDocument(
+            tenant=locked.tenant,
+            order=locked,
+            erp_version=locked.erp_version,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            created_at=timezone.now(),
+        )
+        name = f"{locked.tenant.slug}/{uuid.uuid4().hex}.pdf"
+        document.file.save(name, ContentFile(content), save=False)
+        try:
+            document.save()
+        except Exception:
+            document.file.delete(save=False)
+            raise
+    logger.info(
+        "Proposal %s v%s rendered in %.0f ms",
+        locked.number,
+        locked.erp_version,
+        (timezone.now() - started).total_seconds() * 1000,
+    )
+    return document

@@ -1,0 +1,72 @@
+"""contracts.uploads on its own: what a PDF or image must be to count as a signed contract."""
+
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+from pypdf import PdfWriter
+from pypdf.generic import ArrayObject, NameObject
+
+from contracts.uploads import ACTIVE_PDF, display_name, validate_signed_contract
+from tests.contracts.samples import ACTIVE_PDFS, jpeg_bytes, pdf_bytes, png_bytes
+
+
+def validate(content: bytes, name: str = "contrato.pdf"):
+    return validate_signed_contract(SimpleUploadedFile(name, content))
+
+
+@pytest.mark.parametrize("kind", sorted(ACTIVE_PDFS))
+def test_every_kind_of_active_content_is_refused(kind):
+    with pytest.raises(ValidationError) as refused:
+        validate(ACTIVE_PDFS[kind]())
+    assert refused.value.messages == [ACTIVE_PDF]
+
+
+def test_open_action_that_only_sets_the_first_view_is_accepted():
+    """Many PDF writers add `/OpenAction [page /Fit]`: a destination, not an action."""
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer._root_object[NameObject("/OpenAction")] = ArrayObject(
+        [writer.pages[0].indirect_reference, NameObject("/Fit")]
+    )
+    content = pdf_bytes(0, writer=writer)
+    assert validate(content).content == content
+
+
+def test_pdf_with_a_page_count_of_zero_is_broken():
+    writer = PdfWriter()
+    content = pdf_bytes(0, writer=writer)
+    with pytest.raises(ValidationError, match="corrompido"):
+        validate(content)
+
+
+def test_type_comes_from_the_bytes_not_the_name():
+    validated = validate(png_bytes(), "contrato.pdf")
+    assert (validated.mime, validated.display_name) == ("image/png", "contrato.pdf.png")
+    assert validate(jpeg_bytes(), "foto.jpeg").display_name == "foto.jpeg"
+
+
+def test_image_that_is_cut_short_is_refused():
+    scan = io.BytesIO()
+    Image.effect_noise((400, 400), 64).save(scan, "JPEG")
+    content = scan.getvalue()
+    with pytest.raises(ValidationError, match="corrompida ou incompleta"):
+        validate(content[: len(content) // 2], "scan.jpg")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("../../etc/passwd", "passwd.pdf"),
+        ("..\\..\\boot.ini.pdf", "boot.ini.pdf"),
+        ("con\x00trato\r\n\x1b[2J.pdf", "contrato[2J.pdf"),
+        ("\u202efdp.exe", "fdp.exe.pdf"),
+        ('a"b<c>|d*e?.pdf', "a_b_c_d_e_.pdf"),
+        ("   ...   ", "contrato-assinado.pdf"),
+        ("x" * 300 + ".pdf", "x" * 116 + ".pdf"),
+    ],
+)
+def test_display_name_has_no_path_no_control_characters_and_the_real_extension(name, expected):
+    assert display_name(name, "application/pdf") == expected

@@ -1,0 +1,118 @@
+"""Downloads on S3 storage (a moto server on 127.0.0.1): a 302 to a signed URL that expires in
+60 seconds and makes S3 answer with the portal's headers; the objects themselves stay private."""
+
+import datetime
+import urllib.request
+import uuid
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from moto.server import ThreadedMotoServer
+
+from erp_sync.services import erp_sync_tenant
+from proposals.models import Attachment, ProposalDocument
+from tests.contracts.samples import pdf_bytes
+from tests.erp_builders import erp_cliente, erp_pedido
+
+pytestmark = pytest.mark.django_db
+
+NUMBER = 7001
+CREDENTIALS = {"aws_access_key_id": "teste", "aws_secret_access_key": "teste"}
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(s3_endpoint, settings):
+    """The default storage on a fresh bucket, configured like production (portal/settings.py)."""
+    bucket = f"portal-{uuid.uuid4().hex[:12]}"
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", **CREDENTIALS)
+    client.create_bucket(Bucket=bucket)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": bucket,
+                "endpoint_url": s3_endpoint,
+                "region_name": "us-east-1",
+                "access_key": CREDENTIALS["aws_access_key_id"],
+                "secret_key": CREDENTIALS["aws_secret_access_key"],
+                "default_acl": None,
+                "querystring_auth": True,
+                "querystring_expire": 60,
+                "signature_version": "s3v4",
+                "file_overwrite": False,
+            },
+        },
+    }
+    return client, bucket
+
+
+@pytest.fixture
+def proposal(tenant_a, user_a):
+    cliente = erp_cliente(tenant_a.erp_company_id, id=user_a.customer.erp_id)
+    erp_pedido(
+        cliente, NUMBER, contrato={"titulo": "Contrato", "conteudo_html": "<p>Cláusula.</p>"}
+    )
+    erp_sync_tenant(tenant=tenant_a)
+
+
+def follow(response):
+    """Fetch the signed URL as the browser would; returns (query, S3's response, body)."""
+    assert response.status_code == 302
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in response["Cache-Control"]
+    location = response["Location"]
+    query = {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
+    with urllib.request.urlopen(location, timeout=10) as s3_response:
+        return query, s3_response, s3_response.read()
+
+
+def test_proposal_pdf_redirects_to_a_url_signed_for_sixty_seconds(s3, proposal, client_a):
+    client, bucket = s3
+
+    query, s3_response, body = follow(client_a.get(reverse("proposal_pdf", args=[NUMBER])))
+
+    assert body.startswith(b"%PDF-")
+    assert query["X-Amz-Expires"] == "60"
+    signed_at = datetime.datetime.strptime(query["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    assert abs((now - signed_at).total_seconds()) < 30
+    version = ProposalDocument.objects.get().erp_version
+    disposition = f'attachment; filename="proposta-7001-v{version}.pdf"'
+    assert s3_response.headers["Content-Disposition"] == disposition
+    assert s3_response.headers["Content-Type"] == "application/pdf"
+    assert s3_response.headers["Cache-Control"] == "private, no-store"
+    key = ProposalDocument.objects.get().file.name
+    grants = client.get_object_acl(Bucket=bucket, Key=key)["Grants"]
+    assert not [g for g in grants if g["Grantee"].get("URI", "").endswith("AllUsers")]
+
+
+def test_signed_contract_and_contract_view_go_through_signed_urls(s3, proposal, client_a):
+    signed = pdf_bytes(2)
+    client_a.post(
+        reverse("contract_detail", args=[NUMBER]),
+        {"arquivo": SimpleUploadedFile("assinado.pdf", signed)},
+    )
+    attachment = Attachment.objects.get(origin="PORTAL")
+
+    _, s3_response, body = follow(
+        client_a.get(reverse("attachment_download", args=[NUMBER, attachment.pk]))
+    )
+    assert body == signed
+    assert s3_response.headers["Content-Disposition"] == 'attachment; filename="assinado.pdf"'
+
+    _, s3_response, body = follow(client_a.get(reverse("contract_view", args=[NUMBER])))
+    assert body.startswith(b"%PDF-")
+    assert s3_response.headers["Content-Disposition"].startswith("inline;")
