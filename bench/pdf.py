@@ -3,12 +3,13 @@
     .venv/bin/python -m bench.pdf [--renders 10] [--downloads 300]
 
 Renders go through proposals.pdf.proposal_pdf_render, the function the portal calls, on
-unsaved model instances (items and installments handed over as prefetched rows: no database).
-"Cold" is a fresh Python process: Django's setup (which imports WeasyPrint, proposals.apps)
-and then the first render; the import alone is timed in another fresh process. The cached
-download is the whole request through the Django test client (middleware, session, selector,
-proposals.documents, the file response) against a throwaway SQLite database, with the PDF
-already in storage. Prints a Markdown table; figures go to bench/README.md.
+unsaved model instances (items and installments handed over as prefetched rows: no database),
+in a process started like a web process (portal.wsgi: Django's setup, which imports WeasyPrint
+in proposals.apps, then gc.freeze). "Cold" is such a fresh process and its first render; the
+import alone is timed in another fresh process. The cached download is the whole request
+through the Django test client (middleware, session, selector, proposals.documents, the file
+response) against a throwaway SQLite database, with the PDF already in storage. Prints a
+Markdown table; figures go to bench/README.md.
 """
 
 import argparse
@@ -28,10 +29,9 @@ TARGETS = {"warm": {30: 250, 300: 2500}, "download": 10}
 
 
 def _django():
+    """Start like a web process: portal.wsgi (Django's setup, WeasyPrint, gc.freeze)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings_test")
-    import django
-
-    django.setup()
+    import portal.wsgi  # noqa: F401
 
 
 def proposal(items: int):
