@@ -8,11 +8,13 @@ render). Two simultaneous first requests render once: the order's row is locked 
 
 import hashlib
 import logging
+import time
 import uuid
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django_scopes import scope
 
 from proposals.models import Order, ProposalDocument
 from proposals.pdf import proposal_pdf_render
@@ -33,8 +35,14 @@ def proposal_pdf_ensure(*, order: Order) -> ProposalDocument:
     """The stored proposal PDF of the order's current mirrored version, rendering it if needed.
 
     If the mirror moved the order to a newer version meanwhile, the document is that version's
-    (compare `erp_version` with the version you expect).
+    (compare `erp_version` with the version you expect). Works in a request and in the follower
+    alike: it reads and writes only rows of the order's own tenant.
     """
+    with scope(tenant=order.tenant_id):
+        return _ensure(order)
+
+
+def _ensure(order: Order) -> ProposalDocument:
     document = _stored(order)
     if document is not None:
         return document
@@ -47,7 +55,7 @@ def proposal_pdf_ensure(*, order: Order) -> ProposalDocument:
         document = _stored(locked)
         if document is not None:
             return document  # rendered by whoever held the lock before us
-        started = timezone.now()
+        started = time.perf_counter()
         content = proposal_pdf_render(order=locked)
         document = ProposalDocument(
             tenant=locked.tenant,
@@ -68,6 +76,6 @@ def proposal_pdf_ensure(*, order: Order) -> ProposalDocument:
         "Proposal %s v%s rendered in %.0f ms",
         locked.number,
         locked.erp_version,
-        (timezone.now() - started).total_seconds() * 1000,
+        (time.perf_counter() - started) * 1000,
     )
     return document
