@@ -53,7 +53,7 @@ class InstallmentInline(ReadOnlyTabularInline):
 class AttachmentInline(ReadOnlyTabularInline):
     # Files have no public URL: the link is OrderAdmin's download view, which checks access.
     model = Attachment
-    fields = ["kind", "download", "origin", "size", "created"]
+    fields = ["kind", "download", "origin", "size", "created", "uploaded_by", "uploaded_from"]
     readonly_fields = ["download", "created"]
 
     @admin.display(description="nome")

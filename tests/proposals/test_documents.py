@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scopes_disabled
 from pypdf import PdfReader
 
@@ -116,6 +117,7 @@ def test_documents_area_lists_the_proposal_pdf_first_then_contract_and_attachmen
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", area))
     assert "Proposta comercial nº 7001" in text
     assert "memorial descritivo.pdf" in text and "2,5 KB" in text
+    assert timezone.localdate(attachment.created_at).strftime("%d/%m/%Y") in text
     assert "Contrato de locação" in text and "ENVIAR CONTRATO ASSINADO" in text
 
 
