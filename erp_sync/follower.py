@@ -5,6 +5,10 @@ and take over when it dies), LISTEN erp_changes and re-mirror just the named agg
 periodic full reconcile for what a notification cannot tell (commits out of order, a follower
 that was down, a lost NOTIFY). SQLite: a full pass every poll interval. A lost connection is
 retried with backoff; SIGTERM/SIGINT end the loop after the current pass.
+
+New versions of proposals get their PDF rendered ahead of the customer's first request, by a
+process of their own so that rendering never delays the mirror; a pass that changes more than
+`prerender_limit` proposals (a bulk load, the initial mirror) leaves them to the first request.
 """
 
 import logging
@@ -25,6 +29,7 @@ from erp_sync.services import (
     sync_state_record_success,
 )
 from portal.accounts.models import Tenant
+from proposals.prerender import ProposalPrerenderer
 
 logger = logging.getLogger("erp_sync.follow")
 
@@ -32,6 +37,7 @@ CHANNEL = "erp_changes"
 # Any constant both followers agree on: "ERPS" in ASCII.
 ADVISORY_LOCK_KEY = 0x45525053
 MAX_BACKOFF_SECONDS = 30.0
+PRERENDER_LIMIT = 100
 
 
 def _erp_conninfo() -> str:
@@ -53,6 +59,7 @@ class Follower:
         poll_seconds: float,
         reconcile_seconds: float,
         stop: threading.Event | None = None,
+        prerender_limit: int = PRERENDER_LIMIT,
     ):
         self.tenant_slug = tenant_slug
         self.poll_seconds = poll_seconds
@@ -60,8 +67,11 @@ class Follower:
         self.stop = stop or threading.Event()
         self.listen_pid: int | None = None
         self.ready = threading.Event()  # set once active and caught up (lock, LISTEN, a pass)
+        self.prerender_limit = prerender_limit
+        self.prerenderer = ProposalPrerenderer()
 
     def run(self) -> None:
+        self.prerenderer.start()
         backoff = 1.0
         while not self.stop.is_set():
             try:
@@ -79,6 +89,7 @@ class Follower:
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
         self.ready.clear()
+        self.prerenderer.stop()
         logger.info("Follower stopped")
 
     def _record_failure(self, error: Exception) -> None:
@@ -92,8 +103,17 @@ class Follower:
 
     def full_pass(self) -> None:
         started = time.monotonic()
+        proposals = []
         for tenant, stats in erp_sync_all(tenant_slug=self.tenant_slug).items():
             self._report(tenant, stats, started, full_pass=True)
+            proposals += stats.proposals_changed
+        self._prerender(proposals)
+
+    def _prerender(self, order_ids: list[int]) -> None:
+        if len(order_ids) > self.prerender_limit:
+            logger.info("%d proposals changed at once: PDFs render on request", len(order_ids))
+            return
+        self.prerenderer.submit(order_ids)
 
     def _report(self, tenant: Tenant, stats: SyncStats, started: float, full_pass: bool) -> None:
         elapsed_ms = round((time.monotonic() - started) * 1000)
@@ -110,6 +130,7 @@ class Follower:
         if self.tenant_slug:
             tenants = tenants.filter(slug=self.tenant_slug)
         by_company = {t.erp_company_id: t for t in tenants}
+        proposals = []
         # Customers first: an order may name a customer that is new in the same transaction.
         for payload in sorted(payloads, key=lambda p: not p.startswith("cliente:")):
             kind, company, erp_id = payload.split(":")
@@ -117,7 +138,10 @@ class Follower:
             if tenant is None:
                 continue
             sync = erp_sync_customer if kind == "cliente" else erp_sync_order
-            self._report(tenant, sync(tenant=tenant, erp_id=int(erp_id)), started, False)
+            stats = sync(tenant=tenant, erp_id=int(erp_id))
+            self._report(tenant, stats, started, False)
+            proposals += stats.proposals_changed
+        self._prerender(proposals)
 
     # SQLite: poll -------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from types import SimpleNamespace
 
 from django.core.files.base import ContentFile
@@ -39,6 +39,7 @@ from proposals.models import (
     Order,
     OrderItem,
     OrderSnapshot,
+    OrderStatus,
     StatusChange,
 )
 from proposals.snapshots import order_snapshot_data
@@ -88,6 +89,8 @@ class SyncStats:
     orders_updated: int = 0
     orders_deleted: int = 0
     orders_unchanged: int = 0
+    # Portal ids of proposals (PRO) mirrored at a new version: the follower renders their PDFs.
+    proposals_changed: list[int] = field(default_factory=list)
 
     def __add__(self, other: "SyncStats") -> "SyncStats":
         return SyncStats(
@@ -108,7 +111,11 @@ class SyncStats:
 
     @property
     def changed(self) -> int:
-        return sum(getattr(self, f.name) for f in fields(self) if f.name != "orders_unchanged")
+        return sum(
+            getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("orders_unchanged", "proposals_changed")
+        )
 
 
 def _chunks(ids: list, size: int = CHUNK_SIZE) -> Iterable[list]:
@@ -346,6 +353,7 @@ def _write_chunk(tenant: Tenant, data: _Aggregates, stats: SyncStats) -> None:
     orders = created + updated
     stats.orders_created += len(created)
     stats.orders_updated += len(updated)
+    stats.proposals_changed += [o.pk for o in orders if o.status == OrderStatus.PROPOSAL]
 
     OrderItem.objects.filter(order__in=updated).delete()
     Installment.objects.filter(order__in=updated).delete()

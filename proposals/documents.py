@@ -12,11 +12,12 @@ import time
 import uuid
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
-from django_scopes import scope
+from django_scopes import scope, scopes_disabled
 
-from proposals.models import Order, ProposalDocument
+from proposals.models import Order, OrderStatus, ProposalDocument
 from proposals.pdf import proposal_pdf_render
 
 logger = logging.getLogger(__name__)
@@ -79,3 +80,30 @@ def _ensure(order: Order) -> ProposalDocument:
         (time.perf_counter() - started) * 1000,
     )
     return document
+
+
+def proposal_pdf_prerender(*, order_ids: list[int]) -> int:
+    """Render, ahead of any request, the PDFs that the proposals (PRO) among `order_ids` lack
+    for their current version; returns how many were rendered. The follower calls it for the
+    proposals the ERP just changed, so the customer's first download is already stored."""
+    with scopes_disabled():
+        rendered_versions = ProposalDocument.objects.filter(
+            order=OuterRef("pk"), erp_version=OuterRef("erp_version")
+        )
+        pending = list(
+            Order.objects.filter(pk__in=order_ids, status=OrderStatus.PROPOSAL)
+            .exclude(Exists(rendered_versions))
+            .order_by("pk")
+        )
+    rendered = 0
+    for order in pending:
+        try:
+            proposal_pdf_ensure(order=order)
+            rendered += 1
+        except DatabaseError:
+            raise
+        except Exception:
+            # One proposal that cannot render must not hold back the others; the customer's
+            # first request tries again (and logs the same error).
+            logger.exception("Proposal %s v%s not rendered ahead", order.number, order.erp_version)
+    return rendered

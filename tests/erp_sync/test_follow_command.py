@@ -1,4 +1,5 @@
-"""`manage.py erp_sync --follow` as operations run it: a process that mirrors and stops cleanly."""
+"""`manage.py erp_sync --follow` as operations run it (on SQLite: polling): a process that
+mirrors, renders a changed proposal's PDF ahead, and stops cleanly."""
 
 import os
 import signal
@@ -46,6 +47,23 @@ def test_follower_process_mirrors_then_stops_cleanly_on_sigterm(tmp_path):
             ).stdout  # fmt: skip
             time.sleep(0.2)
         assert "PED" in shown
+
+        # A proposal edited in the ERP: the follower renders the new version's PDF itself.
+        manage("erp_demo", "edit", "7005")
+        deadline = time.monotonic() + 20
+        shown = ""
+        while time.monotonic() < deadline and "rendered" not in shown:
+            shown = manage(
+                "shell", "-c",
+                "from django_scopes import scopes_disabled\n"
+                "from proposals.models import Order\n"
+                "with scopes_disabled():\n"
+                "    order = Order.objects.get(number=7005)\n"
+                "    ahead = order.proposal_documents.filter(erp_version=order.erp_version)\n"
+                "    print(order.status, 'rendered' if ahead.exists() else 'waiting')",
+            ).stdout  # fmt: skip
+            time.sleep(0.2)
+        assert shown.split()[-2:] == ["PRO", "rendered"]
     finally:
         follower.send_signal(signal.SIGTERM)
         returncode = follower.wait(15)

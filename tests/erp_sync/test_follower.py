@@ -6,11 +6,12 @@ import time
 import pytest
 from django.db import connections
 from django_scopes import scopes_disabled
+from pypdf import PdfReader
 
 from erp_sync.follower import Follower
 from erp_sync.models import ErpPedido
 from erp_sync.router import erp_alias
-from proposals.models import Order
+from proposals.models import Order, ProposalDocument
 from tests.erp_builders import erp_cliente, erp_pedido
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -20,8 +21,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def start_follower():
     running = []
 
-    def start() -> Follower:
-        follower = Follower(tenant_slug=None, poll_seconds=0.2, reconcile_seconds=60)
+    def start(**options) -> Follower:
+        follower = Follower(tenant_slug=None, poll_seconds=0.2, reconcile_seconds=60, **options)
 
         def run():
             with scopes_disabled():
@@ -120,3 +121,53 @@ def test_two_erp_transactions_committing_out_of_order_are_both_mirrored(tenant_a
     finally:
         late.close()
     eventually(mirrored(7005))
+
+
+def proposal_pdf_versions(number: int) -> set[int]:
+    return set(
+        ProposalDocument.objects.filter(order__number=number).values_list("erp_version", flat=True)
+    )
+
+
+def test_each_new_proposal_version_gets_its_pdf_before_any_request(tenant_a, start_follower):
+    follower = start_follower()
+    assert follower.ready.wait(10)
+    pedido = erp_pedido(erp_cliente(tenant_a.erp_company_id), 7001, items=3)
+
+    eventually(lambda: proposal_pdf_versions(7001) == {pedido.versao}, 10)
+    ErpPedido.objects.filter(id=pedido.id).update(vendedor="Carlos Lima")
+    pedido.refresh_from_db()
+    eventually(lambda: proposal_pdf_versions(7001) == {pedido.versao - 1, pedido.versao}, 10)
+
+    document = ProposalDocument.objects.get(order__number=7001, erp_version=pedido.versao)
+    with document.file.open("rb") as stream:
+        assert "Carlos Lima" in "".join(p.extract_text() for p in PdfReader(stream).pages)
+
+
+def test_orders_that_are_not_proposals_render_nothing_ahead(tenant_a, start_follower):
+    follower = start_follower()
+    assert follower.ready.wait(10)
+    cliente = erp_cliente(tenant_a.erp_company_id)
+    erp_pedido(cliente, 7001, status="PED")
+    pedido = erp_pedido(cliente, 7002)
+    eventually(lambda: proposal_pdf_versions(7002) == {pedido.versao}, 10)
+    ErpPedido.objects.filter(id=pedido.id).update(status="CAN")
+
+    eventually(mirrored(7002, "CAN"))
+    erp_pedido(cliente, 7003)  # rendered after whatever was handed over before it
+    eventually(lambda: proposal_pdf_versions(7003), 10)
+    assert proposal_pdf_versions(7001) == set()
+    assert proposal_pdf_versions(7002) == {pedido.versao}
+
+
+def test_a_bulk_load_leaves_the_pdfs_to_the_first_request(tenant_a, start_follower):
+    cliente = erp_cliente(tenant_a.erp_company_id)
+    for numero in (7001, 7002, 7003):
+        erp_pedido(cliente, numero)
+    follower = start_follower(prerender_limit=2)
+    assert follower.ready.wait(10)
+    assert mirrored(7003)()
+
+    pedido = erp_pedido(cliente, 7004)  # one change after the load: rendered ahead again
+    eventually(lambda: proposal_pdf_versions(7004) == {pedido.versao}, 10)
+    assert not ProposalDocument.objects.filter(order__number__in=[7001, 7002, 7003]).exists()

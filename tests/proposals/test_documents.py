@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from erp_sync.models import ErpPedidoItem
 from erp_sync.services import erp_sync_tenant
-from proposals.documents import proposal_pdf_ensure
+from proposals.documents import proposal_pdf_ensure, proposal_pdf_prerender
 from proposals.models import Approval, Attachment, Order, ProposalDocument
 from tests.conftest import HOST_A, HOST_B, host_client
 from tests.contracts.samples import pdf_bytes
@@ -93,6 +93,23 @@ def test_a_new_erp_version_gets_its_own_pdf_and_the_old_one_stays(proposal, tena
 @pytest.mark.django_db
 def test_a_bulk_mirror_renders_nothing(proposal):
     assert not ProposalDocument.objects.exists()
+
+
+@pytest.mark.django_db
+def test_prerender_renders_the_missing_proposal_pdfs_once_and_nothing_else(tenant_a, user_a):
+    cliente = erp_cliente(tenant_a.erp_company_id, id=user_a.customer.erp_id)
+    for numero, status in ((7001, "PRO"), (7002, "PRO"), (7003, "PED")):
+        erp_pedido(cliente, numero, status=status)
+    stats = erp_sync_tenant(tenant=tenant_a)
+    orders = {o.number: o for o in Order.objects.all()}
+    assert sorted(stats.proposals_changed) == sorted([orders[7001].pk, orders[7002].pk])
+    proposal_pdf_ensure(order=orders[7001])  # a customer already asked for this one
+
+    assert proposal_pdf_prerender(order_ids=[o.pk for o in orders.values()]) == 1
+    assert proposal_pdf_prerender(order_ids=[o.pk for o in orders.values()]) == 0
+
+    rendered = ProposalDocument.objects.values_list("order__number", "erp_version")
+    assert set(rendered) == {(7001, orders[7001].erp_version), (7002, orders[7002].erp_version)}
 
 
 @pytest.mark.django_db
