@@ -2,9 +2,10 @@
 
 The type is sniffed from the bytes (libmagic), never taken from the name or the browser. A PDF
 is parsed and refused when broken, encrypted or carrying active content; it is then kept as sent.
-An image is decoded under a pixel cap and re-encoded, which drops whatever rode along after the
-image data (a PNG+HTML polyglot comes out as a plain PNG) and its metadata. Every refusal is a
-ValidationError with a pt-BR message for the customer.
+An image carrying another file after its end (a PNG+HTML polyglot) is refused; one whose trailer
+is only media or opaque bytes (a phone's motion photo appends its video) is accepted. Accepted
+images are decoded under a pixel cap and re-encoded, which drops any trailer and the metadata.
+Every refusal is a ValidationError with a pt-BR message for the customer.
 """
 
 import hashlib
@@ -59,6 +60,13 @@ ACTIVE_PDF = (
     "recusado. Envie um PDF simples, como o gerado por um scanner ou pela opção Imprimir em PDF."
 )
 BROKEN_IMAGE = "A imagem está corrompida ou incompleta. Digitalize o contrato novamente."
+HIDDEN_CONTENT = (
+    "A imagem traz outro conteúdo escondido depois do fim da imagem e foi recusada. Envie a "
+    "digitalização ou a foto original do contrato assinado."
+)
+# What may follow the end of an image without making it a polyglot: a motion photo's video,
+# a second image, padding or a maker's binary notes. Text (HTML, scripts) and programs may not.
+HARMLESS_TRAILERS = ("video/", "image/", "application/octet-stream")
 
 
 @dataclass(frozen=True)
@@ -175,7 +183,54 @@ def _strict_decoding():
         ImageFile.LOAD_TRUNCATED_IMAGES = lenient
 
 
+def _png_end(content: bytes) -> int | None:
+    """Offset just past the IEND chunk (None: no end found; decoding will say what is wrong)."""
+    position = 8  # the signature
+    while position + 12 <= len(content):
+        length = int.from_bytes(content[position : position + 4], "big")
+        kind = content[position + 4 : position + 8]
+        position += 12 + length  # length, type, data, CRC
+        if kind == b"IEND":
+            return position
+    return None
+
+
+def _jpeg_end(content: bytes) -> int | None:
+    """Offset just past the EOI marker, walking the segments (an EXIF thumbnail's own EOI sits
+    inside its segment and is skipped with it)."""
+    position = 2  # SOI
+    while position + 4 <= len(content):
+        if content[position] != 0xFF:
+            return None
+        marker = content[position + 1]
+        if marker == 0xD9:  # EOI
+            return position + 2
+        if marker == 0xFF or marker == 0x01 or 0xD0 <= marker <= 0xD7:  # fill, TEM, RSTn
+            position += 1 if marker == 0xFF else 2
+            continue
+        position += 2 + int.from_bytes(content[position + 2 : position + 4], "big")
+        if marker == 0xDA:  # SOS: entropy-coded data runs to the next real marker
+            while (position := content.find(b"\xff", position)) != -1:
+                following = content[position + 1 : position + 2]
+                if following and following != b"\x00" and not 0xD0 <= following[0] <= 0xD7:
+                    break
+                position += 2
+            if position == -1:
+                return None
+    return None
+
+
+def _check_image_trailer(content: bytes, mime: str) -> None:
+    end = _png_end(content) if mime == "image/png" else _jpeg_end(content)
+    trailer = content[end:].strip(b"\x00 \t\r\n") if end is not None else b""
+    if trailer:
+        kind = magic.from_buffer(trailer[:SNIFF_BYTES], mime=True)
+        if not kind.startswith(HARMLESS_TRAILERS):
+            raise ValidationError(HIDDEN_CONTENT, code="image_trailer")
+
+
 def _reencoded_image(content: bytes, mime: str) -> bytes:
+    _check_image_trailer(content, mime)
     with _strict_decoding():
         try:
             image = Image.open(BytesIO(content))

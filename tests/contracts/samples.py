@@ -34,10 +34,23 @@ def png_bytes(size=(60, 80), color="white") -> bytes:
     return output.getvalue()
 
 
-def jpeg_bytes(size=(60, 80), color="white") -> bytes:
+def jpeg_bytes(size=(60, 80), color="white", **options) -> bytes:
     output = io.BytesIO()
-    Image.new("RGB", size, color).save(output, "JPEG")
+    Image.new("RGB", size, color).save(output, "JPEG", **options)
     return output.getvalue()
+
+
+# What a phone's "motion photo" appends after the JPEG: an MP4 video.
+MP4_TRAILER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(256)) * 4
+
+
+def jpeg_with_thumbnail_segment() -> bytes:
+    """A JPEG whose application segment holds a whole small JPEG (its own SOI … EOI), as an
+    EXIF thumbnail does: the end of the image is the outer EOI, not the thumbnail's."""
+    thumbnail = jpeg_bytes((16, 16), "red")
+    outer = jpeg_bytes((120, 90), "#ccc", progressive=True)
+    segment = b"\xff\xe3" + struct.pack(">H", len(thumbnail) + 2) + thumbnail
+    return outer[:2] + segment + outer[2:]
 
 
 def _active_pdf(build) -> bytes:

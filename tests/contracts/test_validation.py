@@ -9,8 +9,17 @@ from PIL import Image
 from pypdf import PdfWriter
 from pypdf.generic import ArrayObject, NameObject
 
-from contracts.uploads import ACTIVE_PDF, display_name, validate_signed_contract
-from tests.contracts.samples import ACTIVE_PDFS, jpeg_bytes, pdf_bytes, png_bytes
+from contracts.uploads import ACTIVE_PDF, HIDDEN_CONTENT, display_name, validate_signed_contract
+from tests.contracts.samples import (
+    ACTIVE_PDFS,
+    ELF,
+    HTML_PAYLOAD,
+    MP4_TRAILER,
+    jpeg_bytes,
+    jpeg_with_thumbnail_segment,
+    pdf_bytes,
+    png_bytes,
+)
 
 
 def validate(content: bytes, name: str = "contrato.pdf"):
@@ -54,6 +63,33 @@ def test_image_that_is_cut_short_is_refused():
     content = scan.getvalue()
     with pytest.raises(ValidationError, match="corrompida ou incompleta"):
         validate(content[: len(content) // 2], "scan.jpg")
+
+
+@pytest.mark.parametrize(
+    ("image", "name"),
+    [
+        (png_bytes, "contrato.png"),
+        (jpeg_bytes, "contrato.jpg"),
+        (jpeg_with_thumbnail_segment, "contrato.jpg"),
+    ],
+)
+@pytest.mark.parametrize("hidden", [HTML_PAYLOAD, b"alert(document.cookie)", ELF])
+def test_an_image_with_another_file_after_its_end_is_refused(image, name, hidden):
+    with pytest.raises(ValidationError) as refused:
+        validate(image() + hidden, name)
+    assert refused.value.messages == [HIDDEN_CONTENT]
+
+
+def test_a_motion_photo_is_accepted_without_its_video():
+    photo = jpeg_with_thumbnail_segment()
+    validated = validate(photo + MP4_TRAILER, "foto.jpg")
+    assert MP4_TRAILER[4:12] not in validated.content
+    assert Image.open(io.BytesIO(validated.content)).size == (120, 90)
+
+
+def test_padding_after_the_image_is_not_hidden_content():
+    validated = validate(png_bytes((30, 40)) + b"\x00" * 512 + b"\r\n", "scan.png")
+    assert Image.open(io.BytesIO(validated.content)).size == (30, 40)
 
 
 @pytest.mark.parametrize(
