@@ -163,6 +163,23 @@ def order_get_brief_for_user(*, tenant: Tenant | None, user: User, number: int) 
     return order
 
 
+def order_get_for_approval(*, tenant: Tenant | None, user: User, number: int) -> Order:
+    """One of the customer's orders as the approval needs it: its contract, approval and
+    installments (the confirmation's summary), not the items or attachments. Or Http404."""
+    order = (
+        _customer_orders(tenant=tenant, user=user)
+        .filter(number=number)
+        .select_related("contract", "approval")
+        .prefetch_related("installments")
+        .first()
+    )
+    if order is None:
+        raise Http404("Pedido não encontrado.")
+    order.tenant = tenant
+    order.customer = user.customer
+    return order
+
+
 def attachment_get_for_user(
     *, tenant: Tenant | None, user: User, order_number: int, attachment_id: int
 ) -> Attachment:

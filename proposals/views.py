@@ -96,7 +96,9 @@ def order_detail(request, numero: int):
 
 @require_http_methods(["GET", "POST"])
 def order_approve(request, numero: int):
-    order = selectors.order_get_for_user(tenant=request.tenant, user=request.user, number=numero)
+    order = selectors.order_get_for_approval(
+        tenant=request.tenant, user=request.user, number=numero
+    )
     detail_url = reverse("order_detail", args=[order.number])
     if request.method == "GET":
         blockers = services.order_approval_blockers(order=order)

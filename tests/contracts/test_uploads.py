@@ -178,6 +178,19 @@ def test_good_pdf_is_stored_as_sent_and_reaches_the_erp_with_its_hash(proposal, 
     assert b"".join(download.streaming_content) == content
 
 
+def test_the_reason_not_to_approve_yet_links_to_the_upload_form(proposal, client_a):
+    detail = reverse("order_detail", args=[NUMBER])
+
+    before = client_a.get(detail).content.decode()
+    send(client_a, pdf_bytes(1))
+    after = client_a.get(detail).content.decode()
+
+    assert "Envie o contrato assinado antes de aprovar a proposta." in before
+    assert '<a href="#envio-contrato">Ir para o envio do contrato assinado</a>' in before
+    assert '<form class="upload" id="envio-contrato"' in before
+    assert "Ir para o envio do contrato assinado" not in after
+
+
 def test_jpeg_scan_is_decoded_and_re_encoded(proposal, client_a):
     response = send(client_a, jpeg_bytes((300, 420), "#ddd"), "scan.JPG")
 

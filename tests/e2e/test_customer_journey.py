@@ -8,7 +8,7 @@ from django.urls import reverse
 from erp_sync.models import ErpPedido
 from erp_sync.services import erp_sync_tenant
 from portal.accounts.models import TenantDomain
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import log_in, screenshot
 from tests.erp_builders import erp_cliente, erp_pedido
 
 
@@ -23,13 +23,6 @@ def portal(live_server, tenant_a, user_a):
     erp_sync_tenant(tenant=tenant_a)
     port = live_server.url.rsplit(":", 1)[1]
     return f"http://alfa.localhost:{port}"
-
-
-def log_in(page, base_url, email, password):
-    page.goto(base_url + reverse("login"))
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Senha").fill(password)
-    page.get_by_role("button", name="Entrar").click()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -100,9 +100,10 @@ def test_proposal_holds_the_letterhead_customer_items_notes_terms_and_totals(ord
         "Vendedor Mariana Souza",
         "Cliente Alfa Um Ltda",
         "98.765.432/0001-10",
-        "1 CMP-050 Compressor de ar 50 L 2 UN R$ 1.234,56 — R$ 2.469,12",
+        "Valor unit. (R$) Desconto (R$) Total (R$)",
+        "1 CMP-050 Compressor de ar 50 L 2 UN 1.234,56 — 2.469,12",
         "INFORMAÇÕES: Voltagem 220 V. Entrega em 10 dias úteis.",
-        "Instalação do compressor SERVIÇO 3,5 H R$ 100,00 R$ 19,12 R$ 330,88",
+        "Instalação do compressor SERVIÇO 3,5 H 100,00 19,12 330,88",
         "INFORMAÇÕES: Agendar com o almoxarifado.",
         "Mangueira 10 m",
         "Forma de pagamento Boleto bancário",
@@ -159,6 +160,42 @@ def test_html_cannot_make_the_renderer_read_files_or_call_hosts(tenant_a, order)
     assert reader.attachments == {}
 
 
+def words_on_first_page(content: bytes, tmp_path) -> dict[str, tuple[float, float]]:
+    """Each word's left and right edges (points), as poppler lays them out."""
+    (tmp_path / "proposta.pdf").write_bytes(content)
+    layout = subprocess.run(
+        ["pdftotext", "-bbox", "-f", "1", "-l", "1", "proposta.pdf", "-"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    words = re.findall(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"[^>]*>([^<]+)<', layout)
+    return {text: (float(left), float(right)) for left, right, text in words}
+
+
+def test_large_amounts_stay_inside_their_columns(order, tmp_path):
+    OrderItemFactory(
+        order=order,
+        sequence=4,
+        quantity=Decimal("12.25"),
+        unit_price=Decimal("9876543.21"),
+        discount=Decimal("123456.78"),
+        total=Decimal("120864197.04"),
+    )
+
+    words = words_on_first_page(proposal_pdf_render(order=order), tmp_path)
+
+    unit_price, discount, total = (
+        words["9.876.543,21"],
+        words["123.456,78"],
+        words["120.864.197,04"],
+    )
+    assert unit_price[1] < discount[0] and discount[1] < total[0]
+    right_margin = 595.28 - 12 / 25.4 * 72  # A4 width less the 12 mm margin, in points
+    assert total[1] <= right_margin + 0.5
+
+
 def test_three_hundred_items_paginate_with_repeated_headers(order, tmp_path):
     OrderItemFactory.create_batch(297, order=order, notes="Entrega programada.")
 
@@ -169,7 +206,7 @@ def test_three_hundred_items_paginate_with_repeated_headers(order, tmp_path):
     assert total > 1
     assert f"Página 1 de {total}" in pages[0]
     for number, page in enumerate(pages[1:], start=2):
-        assert "Item Código Descrição Qtd. Un. Valor unit. Desconto Total" in page
+        assert "Item Código Descrição Qtd. Un. Valor unit. (R$) Desconto (R$) Total (R$)" in page
         assert "Alfa Máquinas Ltda" in page and "Proposta nº 7001 · versão 4" in page
         assert f"Página {number} de {total}" in page
     every_page = " ".join(pages)

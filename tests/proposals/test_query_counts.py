@@ -5,19 +5,25 @@ host name after the first request, the session itself comes from the cache).
 """
 
 import datetime
+import io
+import re
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
+from portal import formats
 from proposals.models import (
     Approval,
     Attachment,
     AttachmentKind,
     AttachmentOrigin,
     OrderStatus,
+    ProposalDocument,
     StatusChange,
 )
+from tests.document_history import DOCUMENTS_LARGE, DOCUMENTS_SMALL, NUMBER, order_with_documents
 from tests.factories import ContractFactory, InstallmentFactory, OrderFactory, OrderItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +115,81 @@ def test_page_queries_do_not_grow_with_the_history(
 
     assert response.status_code == 200
     assert str(orders[-1].number) in response.content.decode()
+
+
+# The order's documents: the approval confirmation and the downloads ---------------------------
+
+DOCUMENT_SIZES = {"small": DOCUMENTS_SMALL, "large": DOCUMENTS_LARGE}
+
+
+def flat(text: str) -> str:
+    """Runs of white space (including the no-break space in "R$ 1,00") as one space."""
+    return re.sub(r"\s+", " ", text)
+
+
+def visible_text(response) -> str:
+    return flat(re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+@pytest.mark.parametrize("size", sorted(DOCUMENT_SIZES))
+def test_approval_confirmation_queries_do_not_grow_with_the_order(
+    size, tenant_a, user_a, client_a, django_assert_num_queries
+):
+    history = order_with_documents(tenant_a, user_a, client_a, DOCUMENT_SIZES[size])
+    order = history.order
+    url = reverse("order_approve", args=[NUMBER])
+
+    # the order (+ contract, approval), its installments
+    with django_assert_num_queries(REQUEST_QUERIES + 2):
+        response = client_a.get(url)
+
+    assert response.status_code == 200
+    text = visible_text(response)
+    assert f"Confirmar aprovação da proposta nº {NUMBER}" in text
+    assert flat(f"Valor total {formats.brl(order.total)}") in text
+    for installment in order.installments.all():
+        due, amount = formats.date_br(installment.due_date), formats.brl(installment.amount)
+        assert flat(f"{installment.number} {due} {amount}") in text
+    assert f'name="versao" value="{order.erp_version}"' in response.content.decode()
+
+
+@pytest.mark.parametrize("size", sorted(DOCUMENT_SIZES))
+def test_stored_proposal_pdf_is_served_in_fixed_queries(
+    size, tenant_a, user_a, client_a, django_assert_num_queries
+):
+    history = order_with_documents(
+        tenant_a, user_a, client_a, DOCUMENT_SIZES[size], render_each_version=("proposal_pdf",)
+    )
+    document = ProposalDocument.objects.get(
+        order=history.order, erp_version=history.order.erp_version
+    )
+
+    # the order (+ contract, approval), its stored document
+    with django_assert_num_queries(REQUEST_QUERIES + 2):
+        response = client_a.get(reverse("proposal_pdf", args=[NUMBER]))
+
+    content = b"".join(response.streaming_content)
+    assert content == document.file.read()
+    versions = ProposalDocument.objects.filter(order=history.order).count()
+    assert versions == DOCUMENT_SIZES[size]["versions"]  # earlier versions stay stored
+    text = PdfReader(io.BytesIO(content)).pages[0].extract_text()
+    assert f"Nº {NUMBER}" in text
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="proposta-{NUMBER}-v{history.order.erp_version}.pdf"'
+    )
+
+
+@pytest.mark.parametrize("size", sorted(DOCUMENT_SIZES))
+def test_attachment_download_queries_do_not_grow_with_the_attachments(
+    size, tenant_a, user_a, client_a, django_assert_num_queries
+):
+    history = order_with_documents(tenant_a, user_a, client_a, DOCUMENT_SIZES[size])
+    attachment_id, sent = max(history.erp_attachments.items())
+    name = Attachment.objects.get(pk=attachment_id).name
+
+    # the attachment, checked against the customer's order in the same query
+    with django_assert_num_queries(REQUEST_QUERIES + 1):
+        response = client_a.get(reverse("attachment_download", args=[NUMBER, attachment_id]))
+
+    assert b"".join(response.streaming_content) == sent
+    assert response["Content-Disposition"] == f'attachment; filename="{name}"'
