@@ -6,7 +6,7 @@ from django.utils.html import format_html, format_html_join
 
 from portal.accounts.admin_site import ReadOnlyModelAdmin, ReadOnlyTabularInline
 from portal.formats import brl, date_br, datetime_br, quantity_br
-from proposals.documents import proposal_pdf_ensure, proposal_pdf_filename
+from proposals.documents import proposal_pdf_filename, proposal_pdf_to_serve
 from proposals.downloads import stored_file_response
 from proposals.models import (
     Approval,
@@ -138,14 +138,18 @@ class OrderAdmin(ReadOnlyModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         # get_queryset is the request's scope: the tenant's own orders (all, for support).
-        order = self.get_queryset(request).select_related("tenant", "customer").filter(pk=pk)
+        order = (
+            self.get_queryset(request)
+            .select_related("tenant", "customer", "approval")
+            .filter(pk=pk)
+        )
         if not order:
             raise Http404("Pedido não encontrado.")
         return order[0]
 
     def proposal_pdf_view(self, request, pk):
         order = self._order(request, pk)
-        document = proposal_pdf_ensure(order=order)
+        document = proposal_pdf_to_serve(order=order)
         return stored_file_response(
             document.file,
             filename=proposal_pdf_filename(document, order),

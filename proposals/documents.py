@@ -28,6 +28,23 @@ def proposal_pdf_filename(document: ProposalDocument, order: Order) -> str:
     return f"proposta-{order.number}-v{document.erp_version}.pdf"
 
 
+def proposal_pdf_to_serve(*, order: Order) -> ProposalDocument:
+    """The proposal PDF to hand out (customer page, admin): once approved, the very document the
+    customer approved (its hash is on the approval), even after the ERP moved the order on.
+
+    Expects `order.approval` loaded (select_related) or absent.
+    """
+    approval = getattr(order, "approval", None)
+    if approval is not None:
+        with scope(tenant=order.tenant_id):
+            approved = ProposalDocument.objects.filter(
+                order=order, erp_version=approval.order_version
+            ).first()
+        if approved is not None:
+            return approved
+    return proposal_pdf_ensure(order=order)
+
+
 def _stored(order: Order) -> ProposalDocument | None:
     return ProposalDocument.objects.filter(order=order, erp_version=order.erp_version).first()
 

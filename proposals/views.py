@@ -146,7 +146,7 @@ def proposal_pdf(request, numero: int):
     order = selectors.order_get_brief_for_user(
         tenant=request.tenant, user=request.user, number=numero
     )
-    document = documents.proposal_pdf_ensure(order=order)
+    document = documents.proposal_pdf_to_serve(order=order)
     return stored_file_response(
         document.file,
         filename=documents.proposal_pdf_filename(document, order),

@@ -169,6 +169,15 @@ def test_approval_keeps_the_hashes_of_what_the_customer_had_and_the_page_shows_t
     assert approval.proposal_sha256 in page and approval.signed_contract_sha256 in page
     assert "SHA-256 da proposta" in page and "SHA-256 do contrato assinado" in page
 
+    # Approving moved the ERP's order to a newer version; the customer still downloads the
+    # proposal they approved, the one whose hash the approval keeps.
+    order.refresh_from_db()
+    assert order.erp_version > approval.order_version
+    downloaded = content_of(client_a.get(pdf_url()))
+    assert hashlib.sha256(downloaded).hexdigest() == approval.proposal_sha256
+    area = page.split('id="documentos"', 1)[1]
+    assert f"Proposta aprovada · PDF, versão {approval.order_version}" in area
+
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
