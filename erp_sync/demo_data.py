@@ -4,17 +4,22 @@ Deterministic (seeded), so every demo looks the same. Used by `manage.py erp_dem
 """
 
 import datetime
+import hashlib
+import io
 import random
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw
+from weasyprint import HTML
 
 from erp_sync.models import (
     ErpCliente,
     ErpContratoSignatario,
     ErpPedido,
+    ErpPedidoAnexo,
     ErpPedidoContrato,
     ErpPedidoItem,
     ErpPedidoParcela,
@@ -110,7 +115,20 @@ nº {numero}.</p>
 <h2>Cláusula 2ª — Preço e pagamento</h2><p>O valor total é o da proposta, pago nas parcelas e
 vencimentos nela indicados.</p>
 <h2>Cláusula 3ª — Prazo</h2><p>Entrega conforme os prazos de cada item.</p>
-<h2>Cláusula 4ª — Foro</h2><p>Fica eleito o foro da comarca da sede da contratada.</p>"""
+<h2>Cláusula 4ª — Foro</h2><p>Fica eleito o foro da comarca da sede da contratada.</p>
+<style>.assinaturas td {{ width: 50%; padding: 3em 1em 0; text-align: center }}</style>
+<p style="margin-top:2em">Local e data: ____________________, ____ de ____________ de ______.</p>
+<table class="assinaturas" style="width:100%;margin-top:1em"><tr>
+<td>____________________________<br>{empresa}<br>CONTRATADA</td>
+<td>____________________________<br>{cliente}<br>CONTRATANTE</td>
+</tr><tr>
+<td>____________________________<br>Testemunha 1 — nome e CPF</td>
+<td>____________________________<br>Testemunha 2 — nome e CPF</td>
+</tr></table>"""
+SPECIFICATION_HTML = """<h1 style="font-size:16pt">Especificação técnica — proposta nº {numero}</h1>
+<p>Itens conforme a proposta, com as tolerâncias e normas abaixo.</p>
+<ul><li>Normas: ABNT NBR ISO 9001.</li><li>Garantia: 12 meses.</li>
+<li>Instalação: no local do cliente, em horário comercial.</li></ul>"""
 
 
 def cnpj(rng: random.Random) -> str:
@@ -229,6 +247,28 @@ def _contract(pedido: ErpPedido, company_name: str, mode: str, signer: str | Non
         ErpContratoSignatario.objects.create(contrato=contrato, email=signer, papel="PARTE")
 
 
+def _attachments(pedido: ErpPedido) -> None:
+    """What a salesperson attaches in the ERP: a specification (PDF) and a site photo (JPEG)."""
+    specification = HTML(string=SPECIFICATION_HTML.format(numero=pedido.numero)).write_pdf()
+    photo = Image.new("RGB", (640, 420), "#d9e2ec")
+    ImageDraw.Draw(photo).rectangle((120, 110, 520, 330), fill="#829ab1", outline="#243b53")
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=80)
+    for nome, mime, conteudo in (
+        (f"especificacao-tecnica-{pedido.numero}.pdf", "application/pdf", specification),
+        ("foto-do-local-de-instalacao.jpg", "image/jpeg", buffer.getvalue()),
+    ):
+        ErpPedidoAnexo.objects.create(
+            pedido=pedido,
+            tipo="OUTRO",
+            nome=nome,
+            mime=mime,
+            conteudo=conteudo,
+            sha256=hashlib.sha256(conteudo).hexdigest(),
+            origem="ERP",
+        )
+
+
 def seed(*, company_names: dict[int, str]) -> list[str]:
     """Write the demo companies' customers and orders. Does nothing if they are there."""
     if demo_is_seeded():
@@ -260,6 +300,8 @@ def seed(*, company_names: dict[int, str]) -> list[str]:
                     for p in pedidos
                     if p.cliente_id == clientes[0].id and p.status == "PRO" and p.validade > today
                 ]
+                for pedido in open_ones[:1] + open_ones[3:4]:
+                    _attachments(pedido)
                 for pedido in open_ones[3:5]:
                     _contract(pedido, name, "MANUAL", None)
                 for pedido in open_ones[5:6]:
