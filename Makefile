@@ -18,6 +18,7 @@ $(BIN)/.installed: pyproject.toml
 var:
 	@mkdir -p var
 
+# gunicorn's control socket is off: its default path (~/.gunicorn) would clash between two demos.
 run: $(BIN)/.installed | var
 	@bin/system-deps
 	$(BIN)/python manage.py migrate --noinput -v 0
@@ -26,7 +27,8 @@ run: $(BIN)/.installed | var
 	@echo "Serving on http://localhost:$(PORT)/ (Ctrl+C stops the server and the ERP follower)"
 	@$(BIN)/python manage.py erp_sync --follow & follower=$$!; \
 	  trap 'kill $$follower 2>/dev/null; wait $$follower' EXIT; \
-	  PUBLIC_PORT=$(PORT) $(BIN)/gunicorn portal.wsgi -b 0.0.0.0:$(PORT) -w 3 --access-logfile -
+	  PUBLIC_PORT=$(PORT) $(BIN)/gunicorn portal.wsgi -b 0.0.0.0:$(PORT) -w 3 --access-logfile - \
+	    --no-control-socket
 
 test: $(BIN)/.installed
 	@bin/system-deps --test

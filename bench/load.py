@@ -192,6 +192,7 @@ def gunicorn(module: str, port: int, workers: int, env: dict) -> subprocess.Pope
             str(workers),
             "--log-level",
             "warning",
+            "--no-control-socket",  # its default path is shared by every gunicorn of the user
         ],
         cwd=ROOT,
         env=env,
