@@ -39,14 +39,33 @@ def quantity_br(value) -> str:
     return number_br(value, min(places, 4))
 
 
+def unit_price_br(value) -> str:
+    """Unit prices keep the ERP's extra places where they are used (fuel by the litre, screws by
+    the piece): 301.5000 -> '301,50', 5.879 -> '5,879', 0.035 -> '0,035'."""
+    if value is None or value == "":
+        return ""
+    exponent = Decimal(value).normalize().as_tuple().exponent
+    return number_br(value, min(max(2, -exponent), 4))
+
+
+def _with_currency(text: str) -> str:
+    if text.startswith("-"):
+        return f"-R$\u00a0{text[1:]}"
+    return f"R$\u00a0{text}"
+
+
 def brl(value) -> str:
     """Decimal -> 'R$ 1.234,56' (negative: '-R$ 1.234,56')."""
     if value is None or value == "":
         return ""
-    text = number_br(value)
-    if text.startswith("-"):
-        return f"-R$\u00a0{text[1:]}"
-    return f"R$\u00a0{text}"
+    return _with_currency(number_br(value))
+
+
+def brl_unit_price(value) -> str:
+    """A unit price in reais, with its extra places: 'R$ 0,035'."""
+    if value is None or value == "":
+        return ""
+    return _with_currency(unit_price_br(value))
 
 
 def date_br(value) -> str:

@@ -32,7 +32,9 @@ def environment(**options) -> Environment:
     env.filters.update(
         {
             "brl": formats.brl,
+            "brl_unit_price": formats.brl_unit_price,
             "number_br": formats.number_br,
+            "unit_price_br": formats.unit_price_br,
             "quantity_br": formats.quantity_br,
             "date_br": formats.date_br,
             "datetime_br": formats.datetime_br,

@@ -31,7 +31,7 @@ ITEM_FIELDS = {
     "kind": ("Tipo", "kind"),
     "unit": ("Unidade", "text"),
     "quantity": ("Quantidade", "quantity"),
-    "unit_price": ("Valor unitário", "money"),
+    "unit_price": ("Valor unitário", "unit_price"),
     "discount": ("Desconto", "money"),
     "total": ("Valor total", "money"),
     "notes": ("Informações", "text"),
@@ -72,6 +72,8 @@ def _display(kind: str, value) -> str:
         return "—"
     if kind == "money":
         return formats.brl(Decimal(value))
+    if kind == "unit_price":
+        return formats.brl_unit_price(Decimal(value))
     if kind == "quantity":
         return formats.quantity_br(Decimal(value))
     if kind == "date":
@@ -84,7 +86,7 @@ def _display(kind: str, value) -> str:
 
 
 def _same(kind: str, before, after) -> bool:
-    if kind in ("money", "quantity") and before is not None and after is not None:
+    if kind in ("money", "unit_price", "quantity") and before is not None and after is not None:
         return Decimal(before) == Decimal(after)
     return before == after
 

@@ -350,7 +350,8 @@ def test_order_detail_shows_the_whole_order(client_a, full_order, customer_a):
     assert full_order.valid_until.strftime("%d/%m/%Y") in body
     assert customer_a.name in body and customer_a.cpf_cnpj in body
     assert "CMP-050" in body and "Compressor de ar 50 L" in body
-    assert "2,5" in body and "R$\u00a0987,65" in body and "R$\u00a02.469,12" in body
+    # The unit price keeps its third place: 2,5 × 987,648 is the 2.469,12 shown.
+    assert "2,5" in body and "R$\u00a0987,648" in body and "R$\u00a02.469,12" in body
     assert "INFORMAÇÕES: Voltagem 220 V — garantia de 12 meses" in body
     assert body.count("INFORMAÇÕES:") == 1  # an item without notes has no empty line
     assert "Boleto bancário" in body and "30/60 dias" in body

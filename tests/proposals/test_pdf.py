@@ -70,7 +70,18 @@ def order(customer_a):
         total=Decimal("330.88"),
         notes="Agendar com o almoxarifado.",
     )
-    OrderItemFactory(order=order, sequence=3, description="Mangueira 10 m", notes="")
+    OrderItemFactory(
+        order=order,
+        sequence=3,
+        code="ABR-M6",
+        description="Abraçadeira M6",
+        unit="PC",
+        quantity=Decimal("200"),
+        unit_price=Decimal("0.0350"),
+        discount=Decimal("0"),
+        total=Decimal("7.00"),
+        notes="",
+    )
     for number, due in enumerate(("2026-04-01", "2026-05-01", "2026-05-31"), start=1):
         InstallmentFactory(
             order=order,
@@ -105,7 +116,7 @@ def test_proposal_holds_the_letterhead_customer_items_notes_terms_and_totals(ord
         "INFORMAÇÕES: Voltagem 220 V. Entrega em 10 dias úteis.",
         "Instalação do compressor SERVIÇO 3,5 H 100,00 19,12 330,88",
         "INFORMAÇÕES: Agendar com o almoxarifado.",
-        "Mangueira 10 m",
+        "3 ABR-M6 Abraçadeira M6 200 PC 0,035 — 7,00",
         "Forma de pagamento Boleto bancário",
         "Condição 30/60/90 dias",
         "1/3 01/04/2026 R$ 960,00",
