@@ -10,10 +10,9 @@ import hashlib
 import json
 import logging
 import uuid
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from types import SimpleNamespace
 
 from django.core.files.base import ContentFile
 from django.db import connection, connections, transaction
@@ -60,6 +59,10 @@ ITEM_COLUMNS = (
 )  # fmt: skip
 ERP_INSTALLMENT = ("pedido_id", "id", "numero", "vencimento", "valor")
 INSTALLMENT_COLUMNS = ("tenant_id", "order_id", "erp_id", "number", "due_date", "amount")
+# A child row as the mirror writes it: a plain tuple for COPY, and the portal's field names for
+# the order's snapshot, with no object per row in between.
+ItemRow = namedtuple("ItemRow", ITEM_COLUMNS)
+InstallmentRow = namedtuple("InstallmentRow", INSTALLMENT_COLUMNS)
 ORDER_FIELDS = {
     # portal field: ERP column
     "number": "numero",
@@ -365,9 +368,11 @@ def _write_chunk(tenant: Tenant, data: _Aggregates, stats: SyncStats) -> None:
 
     OrderItem.objects.filter(order__in=updated).delete()
     Installment.objects.filter(order__in=updated).delete()
-    items = [(tenant.pk, o.pk, *row) for o in orders for row in data.itens.get(o.erp_id, [])]
+    items = [ItemRow(tenant.pk, o.pk, *row) for o in orders for row in data.itens.get(o.erp_id, [])]
     installments = [
-        (tenant.pk, o.pk, *row) for o in orders for row in data.parcelas.get(o.erp_id, [])
+        InstallmentRow(tenant.pk, o.pk, *row)
+        for o in orders
+        for row in data.parcelas.get(o.erp_id, [])
     ]
     _insert_rows(OrderItem, ITEM_COLUMNS, items)
     _insert_rows(Installment, INSTALLMENT_COLUMNS, installments)
@@ -388,12 +393,10 @@ def _create_orders(tenant: Tenant, orders: list[Order]) -> None:
 def _record_versions(tenant, orders, items, installments, previous_status, updated) -> None:
     """An OrderSnapshot per mirrored version, a StatusChange per status seen to change."""
     items_by_order, installments_by_order = defaultdict(list), defaultdict(list)
-    for row in items:
-        items_by_order[row[1]].append(SimpleNamespace(**dict(zip(ITEM_COLUMNS, row, strict=True))))
-    for row in installments:
-        installments_by_order[row[1]].append(
-            SimpleNamespace(**dict(zip(INSTALLMENT_COLUMNS, row, strict=True)))
-        )
+    for item in items:
+        items_by_order[item.order_id].append(item)
+    for installment in installments:
+        installments_by_order[installment.order_id].append(installment)
     # A version already kept (an ERP restored to an older state) is not stored twice.
     kept = set(
         OrderSnapshot.objects.filter(order__in=updated).values_list("order_id", "erp_version")
