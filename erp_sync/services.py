@@ -6,12 +6,14 @@ is skipped without a write; everything else is read in chunks and written in bul
 transaction per chunk.
 """
 
+import gc
 import hashlib
 import json
 import logging
 import uuid
 from collections import defaultdict, namedtuple
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 
 from django.core.files.base import ContentFile
@@ -138,6 +140,24 @@ def _among(queryset, column: str, ids: Iterable):
     else:
         sql, params = f"{column} IN ({', '.join(['%s'] * len(ids))})", ids
     return queryset.filter(RawSQL(sql, params, output_field=BooleanField()))
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a chunk is read and written.
+
+    A chunk's rows and model instances live until it is written, so the collector keeps
+    promoting them and runs a full collection over every object of the process (Django's too)
+    about every other chunk: a fifth of the engine's CPU in an initial mirror. A chunk makes no
+    garbage cycles worth collecting meanwhile; the collector resumes (if it was on) after it.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _diff(erp_versions: dict, mirror_versions: dict) -> tuple[list, list]:
@@ -451,9 +471,8 @@ def _sync_orders(tenant: Tenant, erp_ids: list | None) -> SyncStats:
     changed, gone = _diff(erp_versions, dict(mirror.values_list("erp_id", "erp_version")))
     stats.orders_unchanged = len(erp_versions) - len(changed)
     for chunk in _chunks(changed):
-        data = _read_aggregates(chunk)
-        with transaction.atomic():
-            _write_chunk(tenant, data, stats)
+        with _cyclic_gc_paused(), transaction.atomic():
+            _write_chunk(tenant, _read_aggregates(chunk), stats)
     if gone:
         with transaction.atomic():
             stats.orders_deleted = _delete_orders(mirror.filter(erp_id__in=gone))
