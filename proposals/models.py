@@ -23,8 +23,12 @@ class ItemKind(models.TextChoices):
 class Order(models.Model):
     """A proposal or order, mirrored from erp_pedido (the ERP is the source of truth)."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="orders")
+    # No single-column indexes on these two: the unique constraints lead with tenant, the keyset
+    # indexes with customer, and the mirror writes every index of every row it copies.
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, db_index=False)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="orders", db_index=False
+    )
     erp_id = models.BigIntegerField()
     number = models.BigIntegerField("número")
     status = models.CharField(max_length=3, choices=OrderStatus.choices)
@@ -66,7 +70,8 @@ class Order(models.Model):
 
 
 class OrderItem(models.Model):
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    # Indexed by item_erp_id_per_tenant, which leads with it.
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, db_index=False)
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
     erp_id = models.BigIntegerField()
     sequence = models.IntegerField("item")
@@ -91,7 +96,8 @@ class OrderItem(models.Model):
 
 
 class Installment(models.Model):
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    # Indexed by installment_erp_id_per_tenant, which leads with it.
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, db_index=False)
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="installments")
     erp_id = models.BigIntegerField()
     number = models.IntegerField("parcela")
@@ -187,7 +193,10 @@ class OrderSnapshot(models.Model):
     """What a customer could have seen: one per mirrored version of an order."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="snapshots")
+    # Indexed by one_snapshot_per_version, which leads with it.
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="snapshots", db_index=False
+    )
     erp_version = models.BigIntegerField()
     data = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,5 +1,6 @@
 """The mirror: the ERP's customers and orders, as the customer will see them."""
 
+import gc
 import hashlib
 from decimal import Decimal
 
@@ -9,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from contracts.models import Contract, ContractSigner
+from erp_sync import services
 from erp_sync.models import (
     ErpCliente,
     ErpPedido,
@@ -259,3 +261,30 @@ def test_a_contract_added_then_changed_in_the_erp_follows(tenant_a, cliente):
     erp_sync_tenant(tenant=tenant_a)
     contract = Contract.objects.get(order__number=7001)
     assert (contract.title, contract.content_html) == ("Contrato v2", "<p>Cláusula nova</p>")
+
+
+@pytest.mark.django_db
+def test_chunks_leave_the_garbage_collector_as_they_found_it(tenant_a, cliente, monkeypatch):
+    """The engine pauses the cyclic collector per chunk; a failing chunk resumes it too."""
+    erp_pedido(cliente, 7001)
+    assert gc.isenabled()
+    erp_sync_tenant(tenant=tenant_a)
+    assert gc.isenabled()
+
+    def failing_chunk(*args):
+        assert not gc.isenabled()
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services, "_write_chunk", failing_chunk)
+    erp_pedido(cliente, 7002)
+    with pytest.raises(RuntimeError):
+        erp_sync_tenant(tenant=tenant_a)
+    assert gc.isenabled()
+
+    gc.disable()
+    try:
+        with pytest.raises(RuntimeError):
+            erp_sync_tenant(tenant=tenant_a)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
