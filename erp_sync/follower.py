@@ -17,6 +17,7 @@ import time
 
 import psycopg
 from django.db import DatabaseError, connections
+from django.utils import timezone
 from psycopg.conninfo import make_conninfo
 
 from erp_sync.router import erp_alias
@@ -117,11 +118,11 @@ class Follower:
 
     def _report(self, tenant: Tenant, stats: SyncStats, started: float, full_pass: bool) -> None:
         elapsed_ms = round((time.monotonic() - started) * 1000)
+        lag_ms = stats.lag_ms(now=timezone.now())
         if stats.changed:
-            logger.info("%s: %s in %d ms", tenant.slug, stats, elapsed_ms)
-        sync_state_record_success(
-            tenant=tenant, stats=stats, lag_ms=elapsed_ms, full_pass=full_pass
-        )
+            lag = f"; ERP change → portal {lag_ms} ms" if lag_ms is not None else ""
+            logger.info("%s: %s in %d ms%s", tenant.slug, stats, elapsed_ms, lag)
+        sync_state_record_success(tenant=tenant, stats=stats, lag_ms=lag_ms, full_pass=full_pass)
 
     def apply(self, payloads: set[str]) -> None:
         """Re-mirror the aggregates named by notifications ('pedido:<empresa>:<id>')."""

@@ -165,7 +165,8 @@ class SyncState(models.Model):
     last_error = models.TextField("último erro", blank=True)
     orders_mirrored = models.IntegerField("pedidos espelhados", default=0)
     last_changed = models.IntegerField("alterações na última passada", default=0)
-    last_lag_ms = models.IntegerField("atraso da última passada (ms)", default=0)
+    # From the ERP's atualizado_em of the oldest change in the last pass that mirrored one.
+    last_lag_ms = models.IntegerField("atraso ERP → portal (ms)", default=0)
 
     class Meta:
         verbose_name = "sincronização com o ERP"

@@ -6,6 +6,7 @@ is skipped without a write; everything else is read in chunks and written in bul
 transaction per chunk.
 """
 
+import datetime
 import gc
 import hashlib
 import json
@@ -14,7 +15,7 @@ import uuid
 from collections import defaultdict, namedtuple
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
 from django.db import connection, connections, transaction
@@ -88,6 +89,17 @@ ORDER_FIELDS = {
 ERP_ORDER = ("id", "cliente_id", "aprovado_por", *ORDER_FIELDS.values())
 
 
+COUNTS = (
+    "customers_created",
+    "customers_updated",
+    "customers_deleted",
+    "orders_created",
+    "orders_updated",
+    "orders_deleted",
+    "orders_unchanged",
+)
+
+
 @dataclass
 class SyncStats:
     customers_created: int = 0
@@ -99,16 +111,21 @@ class SyncStats:
     orders_unchanged: int = 0
     # Portal ids of proposals (PRO) mirrored at a new version: the follower renders their PDFs.
     proposals_changed: list[int] = field(default_factory=list)
-
-    def __add__(self, other: "SyncStats") -> "SyncStats":
-        return SyncStats(
-            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
-        )
+    # The ERP's atualizado_em of the oldest order change mirrored: the follower's lag is from it.
+    oldest_change_at: datetime.datetime | None = None
 
     def __iadd__(self, other: "SyncStats") -> "SyncStats":
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        for name in COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.proposals_changed = self.proposals_changed + other.proposals_changed
+        self.oldest_change_at = _earliest(self.oldest_change_at, other.oldest_change_at)
         return self
+
+    def __add__(self, other: "SyncStats") -> "SyncStats":
+        total = SyncStats()
+        total += self
+        total += other
+        return total
 
     def __str__(self) -> str:
         return (
@@ -119,11 +136,17 @@ class SyncStats:
 
     @property
     def changed(self) -> int:
-        return sum(
-            getattr(self, f.name)
-            for f in fields(self)
-            if f.name not in ("orders_unchanged", "proposals_changed")
-        )
+        return sum(getattr(self, name) for name in COUNTS if name != "orders_unchanged")
+
+    def lag_ms(self, *, now: datetime.datetime) -> int | None:
+        """From the oldest ERP change mirrored to `now` (None: no order changed)."""
+        if self.oldest_change_at is None:
+            return None
+        return max(0, round((now - self.oldest_change_at).total_seconds() * 1000))
+
+
+def _earliest(*moments: datetime.datetime | None) -> datetime.datetime | None:
+    return min((moment for moment in moments if moment is not None), default=None)
 
 
 def _chunks(ids: list, size: int = CHUNK_SIZE) -> Iterable[list]:
@@ -393,6 +416,7 @@ def _write_chunk(tenant: Tenant, data: _Aggregates, stats: SyncStats) -> None:
     stats.orders_created += len(created)
     stats.orders_updated += len(updated)
     stats.proposals_changed += [o.pk for o in orders if o.status == OrderStatus.PROPOSAL]
+    stats.oldest_change_at = _earliest(stats.oldest_change_at, *(o.erp_updated_at for o in orders))
 
     OrderItem.objects.filter(order__in=updated).delete()
     Installment.objects.filter(order__in=updated).delete()
@@ -519,11 +543,13 @@ def erp_sync_all(*, tenant_slug: str | None = None) -> dict[Tenant, SyncStats]:
 
 
 def sync_state_record_success(
-    *, tenant: Tenant, stats: SyncStats, lag_ms: int, full_pass: bool
+    *, tenant: Tenant, stats: SyncStats, lag_ms: int | None, full_pass: bool
 ) -> None:
-    """A pass or a notification mirrored fine: the portal is current for this tenant."""
+    """A pass or a notification mirrored fine: the portal is current for this tenant.
+    `lag_ms`: ERP change → mirrored, when the pass mirrored a changed order."""
     fields = {"last_success_at": timezone.now(), "last_changed": stats.changed}
-    fields["last_lag_ms"] = lag_ms
+    if lag_ms is not None:
+        fields["last_lag_ms"] = lag_ms
     if full_pass:
         mirrored = stats.orders_unchanged + stats.orders_created + stats.orders_updated
         fields["orders_mirrored"] = mirrored

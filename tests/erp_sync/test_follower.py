@@ -9,7 +9,7 @@ from django_scopes import scopes_disabled
 from pypdf import PdfReader
 
 from erp_sync.follower import Follower
-from erp_sync.models import ErpPedido
+from erp_sync.models import ErpPedido, SyncState
 from erp_sync.router import erp_alias
 from proposals.models import Order, ProposalDocument
 from tests.erp_builders import erp_cliente, erp_pedido
@@ -69,6 +69,10 @@ def test_an_erp_change_reaches_the_portal_through_notify(tenant_a, start_followe
     assert eventually(mirrored(7001)) < 1.0
     ErpPedido.objects.filter(id=pedido.id).update(status="PED")
     assert eventually(mirrored(7001, "PED")) < 1.0
+
+    # Staff see that lag (ERP change → portal) on the sync status page.
+    state = SyncState.objects.filter(tenant=tenant_a)
+    eventually(lambda: state.exists() and 0 < state.get().last_lag_ms < 1000)
 
 
 def test_changes_made_while_the_follower_was_down_appear_at_start(tenant_a, start_follower):

@@ -1,5 +1,7 @@
 """How current the mirror is: a notice for customers, a status page for staff and support."""
 
+import datetime
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -55,3 +57,20 @@ def test_staff_see_their_tenants_sync_status_and_support_sees_all(tenant_a, tena
     assert "Com falhas" in staff_page
     assert tenant_a.name in support_page and tenant_b.name in support_page
     assert SyncState.objects.get(tenant=tenant_a).orders_mirrored == 30
+
+
+@pytest.mark.django_db
+def test_a_pass_knows_how_old_the_oldest_erp_change_it_mirrored_is(tenant_a):
+    cliente = erp_cliente(tenant_a.erp_company_id)
+    first, second = erp_pedido(cliente, 7001), erp_pedido(cliente, 7002)
+
+    stats = erp_sync_tenant(tenant=tenant_a)
+
+    assert stats.oldest_change_at == min(first.atualizado_em, second.atualizado_em)
+    later = stats.oldest_change_at + datetime.timedelta(milliseconds=250)
+    assert stats.lag_ms(now=later) == 250
+    assert erp_sync_tenant(tenant=tenant_a).lag_ms(now=later) is None  # nothing changed
+
+    sync_state_record_success(tenant=tenant_a, stats=stats, lag_ms=250, full_pass=True)
+    sync_state_record_success(tenant=tenant_a, stats=SyncStats(), lag_ms=None, full_pass=False)
+    assert SyncState.objects.get(tenant=tenant_a).last_lag_ms == 250  # kept until a change
