@@ -5,7 +5,8 @@
 (a) initial mirror of --orders ERP orders (10 items and 3 installments each): orders/s;
 (b) a no-op re-sync of all of them; (c) follow latency over --updates ERP updates, from commit
 to visible in the portal's tables, with `erp_sync --follow` running as its own process;
-(d) CPU of that follower while the ERP is idle. `--mirror-only` stops after (b).
+(d) CPU of that follower (and its PDF renderer) while the ERP is idle. `--mirror-only` stops
+after (b).
 
 The initial mirror also reports the CPU seconds of this process and of its PostgreSQL backend:
 on a shared 2-core machine they vary far less than the wall time.
@@ -59,6 +60,12 @@ def recreate_database(db_url: str) -> None:
     server, name = db_url.rsplit("/", 1)
     for sql in (f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'):
         subprocess.run(["psql", f"{server}/postgres", "-qc", sql], check=True)
+
+
+def cpu_seconds_with_children(pid: int) -> float:
+    """The follower and the processes it started (the proposal PDF renderer)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return cpu_seconds(pid) + sum(cpu_seconds(int(child)) for child in children)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -125,9 +132,9 @@ def follow(connection, options) -> None:
     )
     try:
         time.sleep(5)  # lock, LISTEN and its first full pass
-        cpu_before = cpu_seconds(follower.pid)
+        cpu_before = cpu_seconds_with_children(follower.pid)
         time.sleep(options.idle_seconds)
-        idle_cpu = (cpu_seconds(follower.pid) - cpu_before) / options.idle_seconds
+        idle_cpu = (cpu_seconds_with_children(follower.pid) - cpu_before) / options.idle_seconds
 
         latencies = []
         with connection.cursor() as cursor:

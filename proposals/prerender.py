@@ -10,6 +10,7 @@ reads — in tests too, where both are throwaway.
 
 import logging
 import multiprocessing
+import os
 import queue
 import signal
 
@@ -31,6 +32,8 @@ def _settings_for_child() -> dict:
 def _child(jobs, stop, overrides: dict) -> None:
     # Ctrl+C reaches the whole process group: the parent decides when this child ends.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Background work: the mirror, the database and the web workers go first for the CPU.
+    os.nice(10)
     for name, value in overrides.items():
         setattr(settings, name, value)
     django.setup()
