@@ -2,7 +2,7 @@
 
 The ERP follower hands over the proposals it has just mirrored at a new version. Rendering is
 CPU-bound Python (WeasyPrint): in a thread of the follower it would hold the GIL and delay the
-mirror (follow latency p99 42 → 288 ms, bench/README.md "PDF ahead of time"); a child process
+mirror (follow latency p99 42 → 288 ms; bench/README.md, "Mirror engine"); a child process
 renders beside it instead. The child is spawned (never forked: the follower holds connections
 and threads) and is told the parent's databases and storage, so it writes where the parent
 reads — in tests too, where both are throwaway.
