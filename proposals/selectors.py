@@ -117,27 +117,16 @@ def order_list_for_user(
     )
 
 
-def order_get_for_user(*, tenant: Tenant | None, user: User, number: int) -> Order:
-    """One of the customer's orders, whole: items, installments, attachments, timeline, approval.
-
-    Raises Http404 for a number the customer does not own, exactly as for one that does not exist.
-    """
-    attachments = Attachment.objects.order_by(
-        Case(
-            When(kind=AttachmentKind.PROPOSAL, then=Value(0)),
-            default=Value(1),
-            output_field=IntegerField(),
-        ),
-        "created_at",
-        "id",
-    )
+def _customer_order(
+    *, tenant: Tenant | None, user: User, number: int, select: tuple = (), prefetch: tuple = ()
+) -> Order:
+    """One of the customer's orders with the relations named, or Http404 for a number the
+    customer does not own, exactly as for one that does not exist."""
     order = (
         _customer_orders(tenant=tenant, user=user)
         .filter(number=number)
-        .select_related("contract", "approval__user")
-        .prefetch_related(
-            "items", "installments", Prefetch("attachments", queryset=attachments), "status_changes"
-        )
+        .select_related(*select)
+        .prefetch_related(*prefetch)
         .first()
     )
     if order is None:
@@ -148,36 +137,46 @@ def order_get_for_user(*, tenant: Tenant | None, user: User, number: int) -> Ord
     return order
 
 
-def order_get_brief_for_user(*, tenant: Tenant | None, user: User, number: int) -> Order:
-    """One of the customer's orders without its children (downloads): one query, or Http404."""
-    order = (
-        _customer_orders(tenant=tenant, user=user)
-        .filter(number=number)
-        .select_related("contract", "approval")
-        .first()
+def order_get_for_user(*, tenant: Tenant | None, user: User, number: int) -> Order:
+    """One of the customer's orders, whole: items, installments, attachments, timeline, approval."""
+    attachments = Attachment.objects.order_by(
+        Case(
+            When(kind=AttachmentKind.PROPOSAL, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        ),
+        "created_at",
+        "id",
     )
-    if order is None:
-        raise Http404("Pedido não encontrado.")
-    order.tenant = tenant
-    order.customer = user.customer
-    return order
+    return _customer_order(
+        tenant=tenant,
+        user=user,
+        number=number,
+        select=("contract", "approval__user"),
+        prefetch=(
+            "items",
+            "installments",
+            Prefetch("attachments", queryset=attachments),
+            "status_changes",
+        ),
+    )
+
+
+def order_get_brief_for_user(*, tenant: Tenant | None, user: User, number: int) -> Order:
+    """One of the customer's orders without its children (downloads): one query."""
+    return _customer_order(tenant=tenant, user=user, number=number, select=("contract", "approval"))
 
 
 def order_get_for_approval(*, tenant: Tenant | None, user: User, number: int) -> Order:
     """One of the customer's orders as the approval needs it: its contract, approval and
-    installments (the confirmation's summary), not the items or attachments. Or Http404."""
-    order = (
-        _customer_orders(tenant=tenant, user=user)
-        .filter(number=number)
-        .select_related("contract", "approval")
-        .prefetch_related("installments")
-        .first()
+    installments (the confirmation's summary), not the items or attachments."""
+    return _customer_order(
+        tenant=tenant,
+        user=user,
+        number=number,
+        select=("contract", "approval"),
+        prefetch=("installments",),
     )
-    if order is None:
-        raise Http404("Pedido não encontrado.")
-    order.tenant = tenant
-    order.customer = user.customer
-    return order
 
 
 def attachment_get_for_user(
