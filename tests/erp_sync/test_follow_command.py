@@ -33,37 +33,35 @@ def test_follower_process_mirrors_then_stops_cleanly_on_sigterm(tmp_path):
         [sys.executable, "manage.py", "erp_sync", "--follow"],
         cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+
+    def shown_until(expected: str, code: str, seconds: float) -> str:
+        """The last line `code` printed in `manage.py shell`, polled until it is `expected`."""
+        deadline, shown = time.monotonic() + seconds, ""
+        while time.monotonic() < deadline and shown != expected:
+            script = "from django_scopes import scopes_disabled\n" + code
+            shown = manage("shell", "-c", script).stdout.strip().splitlines()[-1]
+            time.sleep(0.2)
+        return shown
+
     try:
         time.sleep(2)
         manage("erp_demo", "advance", "7001", "PED")
-        deadline = time.monotonic() + 10
-        shown = ""
-        while time.monotonic() < deadline and "PED" not in shown:
-            shown = manage(
-                "shell", "-c",
-                "from django_scopes import scopes_disabled\n"
-                "from proposals.models import Order\n"
-                "with scopes_disabled(): print(Order.objects.get(number=7001).status)",
-            ).stdout  # fmt: skip
-            time.sleep(0.2)
-        assert "PED" in shown
+        status = (
+            "from proposals.models import Order\n"
+            "with scopes_disabled(): print(Order.objects.get(number=7001).status)"
+        )
+        assert shown_until("PED", status, seconds=10) == "PED"
 
         # A proposal edited in the ERP: the follower renders the new version's PDF itself.
         manage("erp_demo", "edit", "7005")
-        deadline = time.monotonic() + 20
-        shown = ""
-        while time.monotonic() < deadline and "rendered" not in shown:
-            shown = manage(
-                "shell", "-c",
-                "from django_scopes import scopes_disabled\n"
-                "from proposals.models import Order\n"
-                "with scopes_disabled():\n"
-                "    order = Order.objects.get(number=7005)\n"
-                "    ahead = order.proposal_documents.filter(erp_version=order.erp_version)\n"
-                "    print(order.status, 'rendered' if ahead.exists() else 'waiting')",
-            ).stdout  # fmt: skip
-            time.sleep(0.2)
-        assert shown.split()[-2:] == ["PRO", "rendered"]
+        rendered = (
+            "from proposals.models import Order\n"
+            "with scopes_disabled():\n"
+            "    order = Order.objects.get(number=7005)\n"
+            "    ahead = order.proposal_documents.filter(erp_version=order.erp_version)\n"
+            "    print(order.status, 'rendered' if ahead.exists() else 'waiting')"
+        )
+        assert shown_until("PRO rendered", rendered, seconds=20) == "PRO rendered"
     finally:
         follower.send_signal(signal.SIGTERM)
         returncode = follower.wait(15)
