@@ -51,7 +51,7 @@ ACTIVE_KEYS = {
 }
 ACTIVE_NAMES = {"/JavaScript", "/Launch", "/RichMedia", "/EmbeddedFile", "/FileAttachment"}
 
-EMPTY = "O arquivo enviado está vazio."
+EMPTY = "O arquivo enviado está vazio. Escolha um arquivo com o contrato assinado."
 WRONG_TYPE = "Formato não aceito: envie o contrato assinado em PDF, JPEG ou PNG."
 BROKEN_PDF = "O PDF está corrompido ou incompleto. Gere o arquivo novamente e envie outra vez."
 ENCRYPTED_PDF = "O PDF está protegido por senha. Envie o contrato assinado em um PDF sem proteção."

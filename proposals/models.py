@@ -1,3 +1,5 @@
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django_scopes import ScopedManager
@@ -47,6 +49,9 @@ class Order(models.Model):
     approved_by = models.CharField("aprovado por", max_length=254, blank=True)
     erp_version = models.BigIntegerField("versão no ERP")
     erp_updated_at = models.DateTimeField("atualizado no ERP", null=True, blank=True)
+    # Number, texts and items' texts without accents, in lower case (proposals.search): what
+    # the PEDIDOS search matches, on both databases; PostgreSQL adds a trigram index (0004).
+    search_text = models.TextField("texto de busca", blank=True, default="")
 
     objects = ScopedManager(tenant="tenant")
 
@@ -58,15 +63,25 @@ class Order(models.Model):
             models.UniqueConstraint(fields=["tenant", "number"], name="order_number_per_tenant"),
         ]
         indexes = [
-            # Keyset pagination of a customer's orders: newest first, by number.
-            models.Index(fields=["customer", "-number"], name="order_customer_number"),
+            # Keyset pagination of a customer's orders: newest issue date first, then number.
             models.Index(
-                fields=["customer", "status", "-number"], name="order_customer_status_number"
+                fields=["customer", "-issued_on", "-number"], name="order_customer_issued"
+            ),
+            models.Index(
+                fields=["customer", "status", "-issued_on", "-number"],
+                name="order_customer_status_issued",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_status_display()} {self.number}"
+
+    def days_to_expiry(self, today: date) -> int | None:
+        """Days left to approve this proposal (0: its last day; negative: expired), or None
+        when it is not an open proposal or has no validade."""
+        if self.status != OrderStatus.PROPOSAL or self.valid_until is None:
+            return None
+        return (self.valid_until - today).days
 
 
 class OrderItem(models.Model):
@@ -249,3 +264,38 @@ class Approval(models.Model):
     class Meta:
         verbose_name = "aprovação"
         verbose_name_plural = "aprovações"
+
+
+class Decline(models.Model):
+    """A customer's RECUSAR PROPOSTA: who, when, why, and which version they saw.
+
+    The ERP decides what follows (a new version, a cancellation); one decline per version.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, verbose_name="empresa")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="declines", verbose_name="pedido"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name="usuário"
+    )
+    declined_at = models.DateTimeField("recusado em")
+    reason = models.TextField("motivo")
+    ip_address = models.GenericIPAddressField("IP", null=True, blank=True)
+    user_agent = models.TextField("navegador", blank=True)
+    order_version = models.BigIntegerField("versão recusada")
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        verbose_name = "recusa"
+        verbose_name_plural = "recusas"
+        ordering = ["declined_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "order_version"], name="one_decline_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Recusa da proposta {self.order.number}"

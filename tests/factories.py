@@ -9,6 +9,7 @@ from django.utils import timezone
 from contracts.models import Contract, SignatureMode
 from portal.accounts.models import Customer, Tenant, TenantDomain, User
 from proposals.models import Installment, ItemKind, Order, OrderItem, OrderStatus
+from proposals.search import search_text_refresh
 
 TEST_PASSWORD = "s3nha-de-teste-Portal"
 
@@ -85,6 +86,12 @@ class OrderFactory(factory.django.DjangoModelFactory):
     total = Decimal("1234.56")
     erp_version = 1
 
+    @factory.post_generation
+    def search_text(obj, create, extracted, **kwargs):
+        """What the mirror writes with every order: the PEDIDOS search's text."""
+        if create:
+            search_text_refresh(order_ids=[obj.pk])
+
 
 class OrderItemFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -102,6 +109,11 @@ class OrderItemFactory(factory.django.DjangoModelFactory):
     unit_price = Decimal("617.28")
     total = Decimal("1234.56")
     notes = factory.Sequence(lambda n: f"Entrega em 10 dias úteis (item {n})")
+
+    @factory.post_generation
+    def order_search_text(obj, create, extracted, **kwargs):
+        if create:
+            search_text_refresh(order_ids=[obj.order_id])
 
 
 class InstallmentFactory(factory.django.DjangoModelFactory):

@@ -4,15 +4,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from portal.accounts import services
 from portal.accounts.backends import user_may_log_in
 from portal.accounts.forms import LoginForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from portal.accounts.selectors import tenant_logo_type
 
 
 def _lockout_message() -> str:
@@ -102,3 +104,20 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 @method_decorator(login_not_required, name="dispatch")
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
+
+
+@login_not_required
+@require_safe
+def tenant_logo(request):
+    """The company's logo in the header (the login page too): public, like the company's name.
+
+    Only images that really are PNG, JPEG, GIF or WebP are served (never SVG: it runs scripts).
+    """
+    tenant = request.tenant
+    mime = tenant_logo_type(tenant=tenant) if tenant is not None else None
+    if mime is None:
+        raise Http404("Sem logotipo.")
+    response = FileResponse(tenant.logo.open("rb"), content_type=mime)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "public, max-age=300"
+    return response

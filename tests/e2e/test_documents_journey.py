@@ -58,7 +58,7 @@ def test_customer_downloads_signs_uploads_and_approves(page, portal, user_a, pas
     with page.expect_download() as download_info:
         page.get_by_role("link", name=f"Proposta comercial nº {NUMBER}").click()
     download = download_info.value
-    assert download.suggested_filename.startswith(f"proposta-{NUMBER}-v")
+    assert download.suggested_filename == f"proposta-{NUMBER}.pdf"
     proposal = download.path().read_bytes()
     assert proposal.startswith(b"%PDF-")
     assert f"Nº {NUMBER}" in PdfReader(io.BytesIO(proposal)).pages[0].extract_text()

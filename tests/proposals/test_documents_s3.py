@@ -89,8 +89,7 @@ def test_proposal_pdf_redirects_to_a_url_signed_for_sixty_seconds(s3, proposal, 
     signed_at = datetime.datetime.strptime(query["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
     now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
     assert abs((now - signed_at).total_seconds()) < 30
-    version = ProposalDocument.objects.get().erp_version
-    disposition = f'attachment; filename="proposta-7001-v{version}.pdf"'
+    disposition = 'attachment; filename="proposta-7001.pdf"'
     assert s3_response.headers["Content-Disposition"] == disposition
     assert s3_response.headers["Content-Type"] == "application/pdf"
     assert s3_response.headers["Cache-Control"] == "private, no-store"
