@@ -88,9 +88,28 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 
 @method_decorator(login_not_required, name="dispatch")
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The link of a password reset, and of an invitation: a login that never had a password
+    gets "Crie sua senha" and is logged in once it has one; a reset goes back to the login."""
+
     form_class = SetPasswordForm
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("password_reset_complete")
+    post_reset_login_backend = "portal.accounts.backends.TenantEmailBackend"
+
+    def is_invitation(self) -> bool:
+        return self.user is not None and not self.user.has_usable_password()
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "invitation": self.is_invitation()}
+
+    def form_valid(self, form):
+        # Decided before the form sets the password (the user then has a usable one).
+        self.post_reset_login = self.is_invitation()
+        response = super().form_valid(form)
+        if self.post_reset_login:
+            messages.success(self.request, _("Senha criada. Bem-vindo ao Portal do Cliente!"))
+            return HttpResponseRedirect(reverse(settings.LOGIN_REDIRECT_URL))
+        return response
 
     def get_user(self, uidb64):
         """Only a login of this host's tenant: a link never works on another company's host."""
