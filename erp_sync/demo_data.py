@@ -151,11 +151,18 @@ def demo_is_seeded() -> bool:
     return ErpPedido.objects.filter(empresa_id__in=[c.empresa_id for c in COMPANIES]).exists()
 
 
-def _status_for(index: int) -> str:
-    # The first orders of each company stay open proposals, so the demo always has some.
-    if index < 12:
+def _status_for(age: int) -> str:
+    # The newest orders of each company are still open proposals, as in a real ERP.
+    if age < 12:
         return "PRO"
-    return ["APR", "PED", "PED", "CAN", "PRO", "PED"][index % 6]
+    return ["APR", "PED", "PED", "CAN", "PRO", "PED"][age % 6]
+
+
+def _approved_at(issued: datetime.date, rng: random.Random) -> datetime.datetime:
+    """A customer's approval one to three days after the issue, in business hours."""
+    day = issued + datetime.timedelta(days=rng.randint(1, 3))
+    moment = datetime.datetime.combine(day, datetime.time(rng.randint(9, 17), rng.randint(0, 59)))
+    return timezone.make_aware(moment)
 
 
 def _items(rng: random.Random, company: DemoCompany) -> list[dict]:
@@ -191,9 +198,11 @@ def _order(rng, company, cliente, number, index, today) -> ErpPedido:
     desconto = ((produtos + servicos) * Decimal(rng.choice([0, 0, 3])) / 100).quantize(CENT)
     frete = Decimal(rng.choice([0, 0, 45, 120, 250]))
     total = produtos + servicos - desconto + frete
-    issued = today - datetime.timedelta(days=3 + index * 4)
-    status = _status_for(index)
-    expired = status == "PRO" and index in (10, 11)
+    # Numbers grow with their dates, like a real ERP's: the last number is the newest order.
+    age = ORDERS_PER_COMPANY - 1 - index
+    issued = today - datetime.timedelta(days=3 + age * 4)
+    status = _status_for(age)
+    expired = status == "PRO" and age in (10, 11)
     valid_until = (
         today - datetime.timedelta(days=2)
         if expired
@@ -217,7 +226,7 @@ def _order(rng, company, cliente, number, index, today) -> ErpPedido:
         desconto=desconto,
         frete=frete,
         valor_total=total,
-        aprovado_em=timezone.now() - datetime.timedelta(days=index) if status != "PRO" else None,
+        aprovado_em=_approved_at(issued, rng) if status in ("APR", "PED") else None,
         aprovado_por=cliente.email if status in ("APR", "PED") else None,
     )
     ErpPedidoItem.objects.bulk_create(ErpPedidoItem(pedido=pedido, **row) for row in items)
@@ -292,12 +301,12 @@ def seed(*, company_names: dict[int, str]) -> list[str]:
                     _order(rng, company, cliente, company.first_number + index, index, today)
                 )
             if company.empresa_id == 1:
-                # The first customer's first three proposals stay free of contracts (they can
+                # The first customer's three newest proposals stay free of contracts (they can
                 # be approved at once); the next ones wait for a signed contract.
                 name = company_names.get(company.empresa_id, "A contratada")
                 open_ones = [
                     p
-                    for p in pedidos
+                    for p in reversed(pedidos)  # newest first
                     if p.cliente_id == clientes[0].id and p.status == "PRO" and p.validade > today
                 ]
                 for pedido in open_ones[:1] + open_ones[3:4]:
