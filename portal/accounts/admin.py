@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.forms.models import BaseInlineFormSet
 
+from erp_sync.selectors import erp_company_has_rows
 from portal.accounts import services
 from portal.accounts.admin_site import (
     AccessRuleMixin,
@@ -52,17 +53,25 @@ class TenantDomainForm(forms.ModelForm):
 
 
 class TenantDomainFormSet(BaseInlineFormSet):
+    promoted: TenantDomain | None = None
+
     def clean(self):
         super().clean()
         kept = [
             form for form in self.forms if form.cleaned_data and not self._should_delete_form(form)
         ]
         primaries = sum(1 for form in kept if form.cleaned_data.get("is_primary"))
-        if kept and primaries != 1:
+        if primaries > 1:
             raise ValidationError(
-                "Marque exatamente um domínio como principal: é nele que os links dos e-mails "
+                "Marque só um domínio como principal: é nele que os links dos e-mails "
                 "e documentos são montados."
             )
+        if kept and not primaries:
+            # The first domain of a company is its primary.
+            first = kept[0]
+            first.cleaned_data["is_primary"] = True
+            first.instance.is_primary = True
+            self.promoted = first.instance
 
 
 class TenantDomainInline(AccessRuleMixin, admin.TabularInline):
@@ -84,7 +93,15 @@ class TenantAdmin(AccessRuleMixin, admin.ModelAdmin):
             "Dados da empresa nos documentos",
             {"fields": ["legal_name", "cnpj", "address", "phone", "email"]},
         ),
-        ("Marca", {"fields": ["display_name", "logo", "primary_color"]}),
+        (
+            "Marca",
+            {
+                "fields": ["display_name", "logo", "primary_color"],
+                "description": "A cor do texto sobre a cor principal (branco ou preto) é "
+                "escolhida pelo portal para ler com contraste de pelo menos 4,5:1; links na "
+                "cor principal ficam mais escuros se ela for clara demais sobre o branco.",
+            },
+        ),
         ("Notificações", {"fields": ["notification_email"]}),
     ]
 
@@ -102,10 +119,25 @@ class TenantAdmin(AccessRuleMixin, admin.ModelAdmin):
         # Demote before promoting: the database allows one primary domain per tenant.
         # Instance save()/delete() also clear the hostname cache, so changes apply at once.
         domains = formset.save(commit=False)
+        if formset.promoted is not None and formset.promoted not in domains:
+            domains.append(formset.promoted)  # unchanged in the form, promoted by clean()
         for domain in formset.deleted_objects:
             domain.delete()
         for domain in sorted(domains, key=lambda d: d.is_primary):
             domain.save()
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "erp_company_id" in form.changed_data or not change:
+            has_rows = erp_company_has_rows(empresa_id=obj.erp_company_id)
+            if has_rows is False:
+                self.message_user(
+                    request,
+                    f"Atenção: o ERP não tem nenhum cliente nem pedido da empresa "
+                    f"{obj.erp_company_id} (empresa_id). Confira o número: com ele, o portal "
+                    "desta empresa fica vazio.",
+                    messages.WARNING,
+                )
 
 
 @admin.register(Customer)
