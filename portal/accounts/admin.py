@@ -8,12 +8,12 @@ from django.contrib.auth.password_validation import (
 )
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.forms.models import BaseInlineFormSet
 
 from erp_sync.selectors import erp_company_has_rows
 from portal.accounts import services
 from portal.accounts.admin_site import (
     AccessRuleMixin,
+    LabelledInlineFormSet,
     PortalModelAdmin,
     ReadOnlyModelAdmin,
     is_support_admin,
@@ -52,7 +52,7 @@ class TenantDomainForm(forms.ModelForm):
         return hostname
 
 
-class TenantDomainFormSet(BaseInlineFormSet):
+class TenantDomainFormSet(LabelledInlineFormSet):
     promoted: TenantDomain | None = None
 
     def clean(self):
