@@ -85,6 +85,7 @@ def test_customer_downloads_signs_uploads_and_approves(page, portal, user_a, pas
 
     digest = hashlib.sha256(signed).hexdigest()
     assert f"Proposta {NUMBER} aprovada." in page.inner_text("main")
+    page.get_by_text("Detalhes da aprovação").click()  # the evidence, one tap away
     assert digest in page.locator("section.approval").inner_text()
     screenshot(page, "documentos-aprovado")
     row = ErpPedido.objects.get(empresa_id=1, numero=NUMBER)
