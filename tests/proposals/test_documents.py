@@ -259,3 +259,18 @@ def test_tenant_staff_download_the_documents_in_admin_and_nobody_else_does(
     for url in urls.values():
         assert admin_b.get(url).status_code == 404  # A's rows are outside B's scope
         assert client_a.get(url).status_code == 302  # a customer has no admin
+
+
+@pytest.mark.django_db
+def test_visualizar_opens_the_same_file_inline_with_the_same_protections(proposal, client_a):
+    downloaded = content_of(client_a.get(pdf_url()))
+    shown = client_a.get(reverse("proposal_view", args=[NUMBER]))
+
+    assert content_of(shown) == downloaded  # the stored document, not a new rendering
+    assert shown["Content-Type"] == "application/pdf"
+    assert shown["Content-Disposition"] == 'inline; filename="proposta-7001.pdf"'
+    assert shown["X-Content-Type-Options"] == "nosniff"
+    assert "private" in shown["Cache-Control"] and "no-store" in shown["Cache-Control"]
+    assert ProposalDocument.objects.filter(order=proposal).count() == 1
+    detail = client_a.get(reverse("order_detail", args=[NUMBER])).content.decode()
+    assert f'href="{reverse("proposal_view", args=[NUMBER])}" target="_blank"' in detail
