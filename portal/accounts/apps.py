@@ -1,4 +1,4 @@
-from axes.apps import AppConfig as AxesAppConfig
+from axes import apps as axes_apps
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 
@@ -17,7 +17,7 @@ class PortalAdminConfig(admin_apps.AdminConfig):
     default_site = "portal.accounts.admin_site.PortalAdminSite"
 
 
-class PortalAxesConfig(AxesAppConfig):
+class PortalAxesConfig(axes_apps.AppConfig):
     """django-axes, named in pt-BR in the admin: its models' and fields' names through
     locale/pt_BR; the rows' names (hard-coded English in axes) here."""
 

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 
 ENGLISH = re.compile(
     r"\bobject \(\d+\)|>\s*ORDER\s*<|Access attempts?|Access logs?|Access failures?|"
-    r"\bIP Address\b|\bUser Agent\b|\bAttempt Time\b|>\s*Axes\s*<|>\s*(Tenant|Order|User)\s*<",
+    r"\bIP Address\b|\bUser Agent\b|\bAttempt Time\b|>\s*Axes\s*<|>\s*(Tenant|Order|User)\s*<|"
+    r">\s*Accounts\s*<",
     re.IGNORECASE,
 )
 
@@ -79,6 +80,7 @@ def test_an_approval_is_named_by_its_order(support_client, approval):
 def test_axes_reads_in_pt_br(support_client):
     index = support_client.get(reverse("admin:index")).content.decode()
     assert "Bloqueios de acesso" in index and "Tentativas de acesso" in index
+    assert "Contas e empresas" in index
 
 
 def new_tenant_post(hostname: str, erp_company_id: int, primary: bool = False) -> dict:

@@ -208,7 +208,8 @@ def test_every_customer_page_passes_axe_at_both_widths(page, portal, user_a, pas
 @pytest.mark.django_db(transaction=True)
 def test_the_admin_staff_and_support_use_speaks_pt_br(page, portal, tenant_a, live_server):
     english = re.compile(
-        r"object \(\d+\)|\bORDER\b|Access attempts?|Access logs?|\bAxes\b|Approval|Tenant\b"
+        r"object \(\d+\)|\bORDER\b|Access attempts?|Access logs?|\bAxes\b|Approval|Tenant\b|"
+        r"\bAccounts\b"
     )
     staff = UserFactory(customer=None, tenant=tenant_a, is_staff=True, email="equipe@alfa.test")
     log_in(page, portal, staff.email, "s3nha-de-teste-Portal")
