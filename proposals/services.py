@@ -87,7 +87,6 @@ class ApprovalOutcome(StrEnum):
     APPROVED = "approved"
     ALREADY_APPROVED = "already_approved"
     CHANGED = "changed"
-    CANCELLED = "cancelled"
     NOT_ALLOWED = "not_allowed"
     UNAVAILABLE = "unavailable"
 
@@ -101,10 +100,6 @@ def _approval_message(outcome: ApprovalOutcome, number: int) -> str:
         ApprovalOutcome.CHANGED: _(
             "A proposta %(number)s foi alterada pela empresa depois que você a abriu. Nada foi "
             "aprovado: confira abaixo o que mudou antes de aprovar novamente."
-        ),
-        ApprovalOutcome.CANCELLED: _(
-            "A proposta %(number)s foi cancelada pela empresa e não está aberta para "
-            "aprovação. Nada foi aprovado."
         ),
         ApprovalOutcome.UNAVAILABLE: _(
             "Não foi possível aprovar a proposta %(number)s agora: o sistema da empresa não "
@@ -131,6 +126,16 @@ class ApprovalResult:
 
 def _result(outcome: ApprovalOutcome, order: Order, approval=None) -> ApprovalResult:
     return ApprovalResult(outcome, _approval_message(outcome, order.number), approval)
+
+
+def _cancelled(order: Order) -> ApprovalResult:
+    """The ERP cancelled the proposal, perhaps while the customer was confirming: say so, not
+    "confira o que mudou"."""
+    message = _(
+        "A proposta %(number)s foi cancelada pela empresa e não está aberta para aprovação. "
+        "Nada foi aprovado."
+    )
+    return ApprovalResult(ApprovalOutcome.NOT_ALLOWED, message % {"number": order.number})
 
 
 class _ErpRefused(Exception):
@@ -213,7 +218,7 @@ def _outcome_after_refusal(*, order: Order, user: User) -> ApprovalResult:
     if current.status == OrderStatus.APPROVED:
         return _result(ApprovalOutcome.ALREADY_APPROVED, current)
     if current.status == OrderStatus.CANCELLED:
-        return _result(ApprovalOutcome.CANCELLED, current)
+        return _cancelled(current)
     if current.status == OrderStatus.PROPOSAL and current.erp_version != order.erp_version:
         return _result(ApprovalOutcome.CHANGED, current)
     return ApprovalResult(
@@ -239,7 +244,7 @@ def order_approve(
     if Approval.objects.filter(order=order).exists():
         return _result(ApprovalOutcome.ALREADY_APPROVED, order)
     if order.status == OrderStatus.CANCELLED:
-        return _result(ApprovalOutcome.CANCELLED, order)
+        return _cancelled(order)
     if seen_version != order.erp_version:
         return _result(ApprovalOutcome.CHANGED, order)
     blockers = order_approval_blockers(order=order)

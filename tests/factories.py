@@ -71,6 +71,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 class OrderFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Order
+        skip_postgeneration_save = True  # the hook writes the search text itself
 
     customer = factory.SubFactory(CustomerFactory)
     tenant = factory.LazyAttribute(lambda o: o.customer.tenant)
@@ -96,6 +97,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
 class OrderItemFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = OrderItem
+        skip_postgeneration_save = True
 
     order = factory.SubFactory(OrderFactory)
     tenant = factory.LazyAttribute(lambda o: o.order.tenant)
