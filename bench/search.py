@@ -16,7 +16,7 @@ import sys
 
 from bench.load import ROOT, django_env, psql, seed
 
-EXPLAIN_CODE = """
+EXPLAIN_CODE = r"""
 import django; django.setup()
 from django_scopes import scopes_disabled
 from portal.accounts.models import Customer, Tenant
