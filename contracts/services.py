@@ -16,12 +16,12 @@ from markupsafe import Markup
 from contracts.models import Contract, ContractDocument, SignatureMode
 from contracts.selectors import signed_contract_current, signed_contract_upload_allowed
 from contracts.uploads import EXTENSIONS, ValidatedUpload
+from erp_sync.mirror import erp_sync_order
 from erp_sync.models import ErpPedido, ErpPedidoAnexo, ErpPortalEvento
 from erp_sync.router import erp_alias
-from erp_sync.services import erp_sync_order
 from portal.accounts.models import User
+from portal.documents.pdf import company_for, render_pdf
 from proposals.models import Attachment, AttachmentKind, AttachmentOrigin, Order, OrderStatus
-from proposals.pdf import company_for, render_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +194,7 @@ def _render_contract(contract: Contract, order: Order) -> bytes:
             "contract": contract,
             "order": order,
             # The ERP's own HTML: rendered by WeasyPrint only (never in a browser page), which
-            # runs no scripts and fetches nothing (proposals.pdf).
+            # runs no scripts and fetches nothing (portal.documents.pdf).
             "body": Markup(contract.content_html),
         },
         own_markup=False,

@@ -17,10 +17,24 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
+from portal.documents.pdf import company_for, render_pdf
 from proposals.models import Order, OrderStatus, ProposalDocument
-from proposals.pdf import proposal_pdf_render
 
 logger = logging.getLogger(__name__)
+
+
+def proposal_pdf_render(*, order: Order) -> bytes:
+    """The proposal of `order` as the mirror holds it now (its `erp_version`)."""
+    return render_pdf(
+        "pdf/proposal.html",
+        {
+            "company": company_for(order.tenant),
+            "order": order,
+            "customer": order.customer,
+            "items": list(order.items.all()),
+            "installments": list(order.installments.all()),
+        },
+    )
 
 
 def proposal_pdf_filename(document: ProposalDocument, order: Order) -> str:

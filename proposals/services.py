@@ -11,9 +11,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from contracts.selectors import signed_contract_current
+from erp_sync.mirror import erp_sync_order
 from erp_sync.models import ErpPedido, ErpPortalEvento
 from erp_sync.router import erp_alias, erp_is_portal_database
-from erp_sync.services import erp_sync_order
 from portal import formats
 from portal.accounts.models import User
 from proposals.documents import proposal_pdf_ensure

@@ -12,8 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
+from erp_sync.mirror import erp_sync_tenant
 from erp_sync.models import ErpPedido, ErpPedidoContrato
-from erp_sync.services import erp_sync_tenant
 from proposals.models import Attachment, AttachmentOrigin, Order
 from tests.contracts.samples import pdf_bytes
 from tests.erp_builders import erp_anexo, erp_cliente, erp_pedido

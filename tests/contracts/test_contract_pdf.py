@@ -9,8 +9,8 @@ from django_scopes import scopes_disabled
 from pypdf import PdfReader
 
 from contracts.models import ContractDocument
+from erp_sync.mirror import erp_sync_tenant
 from erp_sync.models import ErpPedidoContrato
-from erp_sync.services import erp_sync_tenant
 from proposals.models import Order
 from tests.contracts.samples import pdf_bytes
 from tests.erp_builders import erp_cliente, erp_pedido

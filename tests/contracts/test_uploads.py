@@ -15,8 +15,8 @@ from django_scopes import scopes_disabled
 from PIL import Image
 
 from contracts.models import Contract
+from erp_sync.mirror import erp_sync_tenant
 from erp_sync.models import ErpPedido, ErpPedidoAnexo, ErpPortalEvento
-from erp_sync.services import erp_sync_tenant
 from proposals.models import Approval, Attachment, Order
 from tests.conftest import HOST_A, HOST_B, host_client
 from tests.contracts.samples import (

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from contracts.models import Contract
-from erp_sync.services import erp_sync_tenant
+from erp_sync.mirror import erp_sync_tenant
 from proposals.models import Attachment, Order
 from tests.contracts.samples import pdf_bytes
 from tests.erp_builders import erp_cliente, erp_pedido

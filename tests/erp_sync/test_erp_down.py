@@ -12,8 +12,8 @@ from django.test import Client
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
+from erp_sync.mirror import erp_sync_tenant
 from erp_sync.models import ErpPedido, ErpPortalEvento
-from erp_sync.services import erp_sync_tenant
 from proposals.models import Approval, Order
 from tests.conftest import HOST_A
 from tests.erp_builders import erp_cliente, erp_pedido

@@ -11,7 +11,8 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from contracts.models import Contract, ContractSigner
-from erp_sync import services
+from erp_sync import mirror
+from erp_sync.mirror import erp_sync_order, erp_sync_tenant
 from erp_sync.models import (
     ErpCliente,
     ErpPedido,
@@ -19,7 +20,6 @@ from erp_sync.models import (
     ErpPedidoItem,
     ErpPedidoParcela,
 )
-from erp_sync.services import erp_sync_order, erp_sync_tenant
 from portal.accounts.models import Customer
 from proposals.models import Attachment, Order, OrderSnapshot, StatusChange
 from tests.conftest import HOST_A, host_client
@@ -292,7 +292,7 @@ def test_chunks_leave_the_garbage_collector_as_they_found_it(tenant_a, cliente, 
         assert not gc.isenabled()
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "_write_chunk", failing_chunk)
+    monkeypatch.setattr(mirror, "_write_chunk", failing_chunk)
     erp_pedido(cliente, 7002)
     with pytest.raises(RuntimeError):
         erp_sync_tenant(tenant=tenant_a)

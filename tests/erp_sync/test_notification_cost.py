@@ -8,9 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
 from erp_sync.follower import Follower
+from erp_sync.mirror import erp_sync_tenant
 from erp_sync.models import ErpPedido
 from erp_sync.router import erp_alias
-from erp_sync.services import erp_sync_tenant
 from proposals.models import Order
 from tests.erp_builders import erp_cliente, erp_pedido
 

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from contracts.models import Contract
+from erp_sync.mirror import erp_sync_tenant
 from erp_sync.models import ErpPedido, ErpPedidoItem, ErpPortalEvento
 from erp_sync.router import erp_alias
-from erp_sync.services import erp_sync_tenant
 from proposals.models import Approval, Order, OrderStatus, StatusChange
 from proposals.services import ApprovalOutcome, order_approve
 from tests.erp_builders import erp_cliente, erp_pedido

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 from pypdf import PdfReader
 
+from erp_sync.mirror import erp_sync_tenant
 from erp_sync.models import ErpPedidoItem
-from erp_sync.services import erp_sync_tenant
 from proposals.documents import proposal_pdf_ensure, proposal_pdf_prerender
 from proposals.models import Approval, Attachment, Order, ProposalDocument
 from tests.conftest import HOST_A, HOST_B, host_client

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 from moto.server import ThreadedMotoServer
 
-from erp_sync.services import erp_sync_tenant
+from erp_sync.mirror import erp_sync_tenant
 from proposals.models import Attachment, ProposalDocument
 from tests.contracts.samples import pdf_bytes
 from tests.erp_builders import erp_cliente, erp_pedido

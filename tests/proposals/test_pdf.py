@@ -16,7 +16,8 @@ from django_scopes import scope, scopes_disabled
 from PIL import Image
 from pypdf import PdfReader
 
-from proposals.pdf import proposal_pdf_render, render_pdf
+from portal.documents.pdf import render_pdf
+from proposals.documents import proposal_pdf_render
 from tests.factories import InstallmentFactory, OrderFactory, OrderItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -250,7 +251,7 @@ def test_the_web_process_imports_weasyprint_when_it_starts():
     """A request never pays WeasyPrint's import (~0.5 s): the WSGI app has done it."""
     code = (
         "import sys; from portal.wsgi import application; "
-        "print('weasyprint' in sys.modules, 'proposals.pdf' in sys.modules)"
+        "print('weasyprint' in sys.modules, 'portal.documents.pdf' in sys.modules)"
     )
     started = subprocess.run(
         [sys.executable, "-c", code],
