@@ -2,9 +2,9 @@
 contract's PDF (the ERP's own file, or its HTML rendered once under the portal's letterhead)."""
 
 import hashlib
-import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
@@ -16,14 +16,22 @@ from markupsafe import Markup
 from contracts.models import Contract, ContractDocument, SignatureMode
 from contracts.selectors import signed_contract_current, signed_contract_upload_allowed
 from contracts.uploads import EXTENSIONS, ValidatedUpload
-from erp_sync.mirror import erp_sync_order
-from erp_sync.models import ErpPedido, ErpPedidoAnexo, ErpPortalEvento
+from erp_sync.gateway import (
+    ErpEvent,
+    erp_event_add,
+    erp_order_is_open,
+    erp_signed_contract_store,
+)
 from erp_sync.router import erp_alias
 from portal.accounts.models import User
 from portal.documents.pdf import company_for, render_pdf
 from proposals.models import Attachment, AttachmentKind, AttachmentOrigin, Order, OrderStatus
 
 logger = logging.getLogger(__name__)
+
+# Re-reads one order from the ERP into the portal: called as remirror(tenant=…, erp_id=…)
+# (erp_sync.mirror.erp_sync_order, handed in by the view: the mirror sits above this module).
+Remirror = Callable[..., object]
 
 
 class UploadRefused(Exception):
@@ -63,36 +71,27 @@ def _erp_send(*, order: Order, user: User, upload: ValidatedUpload, ip_address, 
     """The ERP's copy: the order's one PORTAL CONTRATO_ASSINADO row (replaced in place) and an
     event. Neither bumps the order's versao (the triggers ignore PORTAL rows)."""
     company = order.tenant.erp_company_id
-    if not ErpPedido.objects.filter(id=order.erp_id, empresa_id=company, status="PRO").exists():
+    if not erp_order_is_open(company_id=company, erp_id=order.erp_id):
         raise _ErpNotOpen
-    row = {
-        "nome": upload.display_name,
-        "mime": upload.mime,
-        "conteudo": upload.content,
-        "sha256": upload.sha256,
-        "criado_em": now,
-    }
-    sent = ErpPedidoAnexo.objects.filter(
-        pedido_id=order.erp_id, tipo="CONTRATO_ASSINADO", origem="PORTAL"
+    erp_signed_contract_store(
+        erp_id=order.erp_id,
+        name=upload.display_name,
+        mime=upload.mime,
+        content=upload.content,
+        sha256=upload.sha256,
+        now=now,
     )
-    if not sent.update(**row):
-        ErpPedidoAnexo.objects.create(
-            pedido_id=order.erp_id, tipo="CONTRATO_ASSINADO", origem="PORTAL", **row
-        )
-    ErpPortalEvento.objects.create(
-        empresa_id=company,
-        pedido_id=order.erp_id,
-        tipo="CONTRATO_ENVIADO",
-        dados=json.dumps(
-            {
-                "email": user.email,
-                "ip": ip_address,
-                "versao": order.erp_version,
-                "sha256": upload.sha256,
-            },
-            ensure_ascii=False,
-        ),
-        criado_em=now,
+    erp_event_add(
+        company_id=company,
+        erp_id=order.erp_id,
+        kind=ErpEvent.CONTRACT_SENT,
+        data={
+            "email": user.email,
+            "ip": ip_address,
+            "versao": order.erp_version,
+            "sha256": upload.sha256,
+        },
+        now=now,
     )
 
 
@@ -122,7 +121,12 @@ def _store(*, order: Order, user: User, upload: ValidatedUpload, ip_address, now
 
 
 def signed_contract_upload(
-    *, order: Order, user: User, upload: ValidatedUpload, ip_address: str | None = None
+    *,
+    order: Order,
+    user: User,
+    upload: ValidatedUpload,
+    remirror: Remirror,
+    ip_address: str | None = None,
 ) -> UploadResult:
     """Take a validated "Contrato Assinado" for the order's MANUAL contract, until approval.
 
@@ -130,6 +134,7 @@ def signed_contract_upload(
     unlocks APROVAR PROPOSTA. Sending the same file again (a double click) stores nothing new.
     One database: the ERP rows and the portal's share one transaction. Two: the ERP commits
     first; the contract row stays locked meanwhile, so uploads of one order never interleave.
+    An ERP order that is no longer open is re-read into the portal with `remirror`.
     """
     now = timezone.now()
     try:
@@ -149,7 +154,7 @@ def signed_contract_upload(
             contract.signed_at = now
             contract.save(update_fields=["signed_at"])
     except _ErpNotOpen:
-        erp_sync_order(tenant=order.tenant, erp_id=order.erp_id)
+        remirror(tenant=order.tenant, erp_id=order.erp_id)
         raise UploadRefused(
             f"A proposta {order.number} mudou no sistema da empresa e não está mais aberta. "
             "Nada foi enviado; atualize a página para ver a situação atual."

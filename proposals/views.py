@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from contracts import selectors as contract_selectors
+from erp_sync.mirror import erp_sync_order
 from portal.documents.downloads import stored_file_response
 from portal.http import SeeOther
 from proposals import documents, selectors, services, snapshots
@@ -112,6 +113,7 @@ def order_approve(request, numero: int):
         order=order,
         user=request.user,
         seen_version=seen_version,
+        remirror=erp_sync_order,
         ip_address=request.META.get("REMOTE_ADDR"),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )

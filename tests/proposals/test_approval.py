@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from contracts.models import Contract
-from erp_sync.mirror import erp_sync_tenant
+from erp_sync.mirror import erp_sync_order, erp_sync_tenant
 from erp_sync.models import ErpPedido, ErpPedidoItem, ErpPortalEvento
 from erp_sync.router import erp_alias
 from proposals.models import Approval, Order, OrderStatus, StatusChange
@@ -132,7 +132,12 @@ def test_stale_version_approves_nothing_and_shows_what_changed(proposal, client_
 @pytest.mark.django_db
 def test_seen_version_older_than_the_mirror_is_refused_without_touching_the_erp(proposal, user_a):
     with scope(tenant=proposal.tenant):  # as the request runs it
-        result = order_approve(order=proposal, user=user_a, seen_version=proposal.erp_version - 1)
+        result = order_approve(
+            order=proposal,
+            user=user_a,
+            seen_version=proposal.erp_version - 1,
+            remirror=erp_sync_order,
+        )
     assert result.outcome == ApprovalOutcome.CHANGED
     assert erp_row(proposal).status == "PRO"
 
@@ -241,7 +246,9 @@ def test_two_simultaneous_approvals_make_exactly_one(proposal, user_a):
     def approve():
         order = Order.objects.select_related("tenant", "contract").get(pk=proposal.pk)
         barrier.wait()
-        return order_approve(order=order, user=user_a, seen_version=order.erp_version)
+        return order_approve(
+            order=order, user=user_a, seen_version=order.erp_version, remirror=erp_sync_order
+        )
 
     threads = [_in_thread(approve, results, n, proposal.tenant) for n in range(2)]
     for thread in threads:
@@ -270,7 +277,12 @@ def test_erp_cancel_racing_an_approval_is_not_overwritten(proposal, user_a):
 
             def approve():
                 order = Order.objects.select_related("tenant", "contract").get(pk=proposal.pk)
-                return order_approve(order=order, user=user_a, seen_version=order.erp_version)
+                return order_approve(
+                    order=order,
+                    user=user_a,
+                    seen_version=order.erp_version,
+                    remirror=erp_sync_order,
+                )
 
             thread = _in_thread(approve, results, "approval", proposal.tenant)
             thread.start()
