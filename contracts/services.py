@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from django.db import DatabaseError, transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
+from django_scopes import scope
 from markupsafe import Markup
 
 from contracts.models import Contract, ContractDocument, SignatureMode
@@ -25,6 +26,7 @@ from erp_sync.gateway import (
 from erp_sync.router import erp_alias
 from portal.accounts.models import User
 from portal.documents.pdf import company_for, render_pdf
+from portal.documents.stored import document_store_once
 from proposals.models import Attachment, AttachmentKind, AttachmentOrigin, Order, OrderStatus
 
 logger = logging.getLogger(__name__)
@@ -185,12 +187,6 @@ def _source_sha256(contract: Contract) -> str:
     return hashlib.sha256(f"{contract.title}\0{contract.content_html}".encode()).hexdigest()
 
 
-def _rendered(contract: Contract) -> ContractDocument | None:
-    return ContractDocument.objects.filter(
-        contract=contract, source_sha256=_source_sha256(contract)
-    ).first()
-
-
 def _render_contract(contract: Contract, order: Order) -> bytes:
     return render_pdf(
         "pdf/contract.html",
@@ -209,32 +205,27 @@ def _render_contract(contract: Contract, order: Order) -> bytes:
 def contract_pdf_ensure(*, contract: Contract) -> ContractPdf:
     """The contract's PDF: the file the ERP sent, or its HTML rendered once and kept.
 
-    Expects `contract.order` with its tenant loaded.
+    Expects `contract.order` with its tenant loaded. Renders outside any transaction and stores
+    the result once (portal.documents.stored); works in a request and in a worker alike.
     """
     order = contract.order
     filename = f"contrato-pedido-{order.number}.pdf"
     if contract.erp_file:
         return ContractPdf(contract.erp_file, contract.erp_file_sha256, filename)
-    document = _rendered(contract)
-    if document is None:
-        with transaction.atomic():
-            locked = Contract.objects.select_for_update().get(pk=contract.pk)
-            document = _rendered(locked)
-            if document is None:
-                content = _render_contract(locked, order)
-                document = ContractDocument(
-                    tenant=order.tenant,
-                    contract=locked,
-                    source_sha256=_source_sha256(locked),
-                    size=len(content),
-                    sha256=hashlib.sha256(content).hexdigest(),
-                    created_at=timezone.now(),
-                )
-                key = f"{order.tenant.slug}/{uuid.uuid4().hex}.pdf"
-                document.file.save(key, ContentFile(content), save=False)
-                try:
-                    document.save()
-                except Exception:
-                    document.file.delete(save=False)
-                    raise
+    source = _source_sha256(contract)
+    with scope(tenant=contract.tenant_id):
+        document = document_store_once(
+            stored=lambda: ContractDocument.objects.filter(
+                contract=contract, source_sha256=source
+            ).first(),
+            render=lambda: _render_contract(contract, order),
+            build=lambda **file: ContractDocument(
+                tenant=order.tenant,
+                contract=contract,
+                source_sha256=source,
+                created_at=timezone.now(),
+                **file,
+            ),
+            folder=order.tenant.slug,
+        )
     return ContractPdf(document.file, document.sha256, filename)

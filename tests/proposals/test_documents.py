@@ -5,15 +5,13 @@ import hashlib
 import io
 import os
 import re
-import threading
 
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
-from django_scopes import scope, scopes_disabled
+from django_scopes import scopes_disabled
 from pypdf import PdfReader
 
 from erp_sync.mirror import erp_sync_tenant
@@ -187,38 +185,6 @@ def test_approval_keeps_the_hashes_of_what_the_customer_had_and_the_page_shows_t
     assert hashlib.sha256(downloaded).hexdigest() == approval.proposal_sha256
     area = page.split('id="documentos"', 1)[1]
     assert f"Proposta aprovada · PDF, versão {approval.order_version}" in area
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_two_simultaneous_first_requests_render_once(proposal):
-    barrier = threading.Barrier(2)
-    results, errors = {}, []
-    files = stored_files()
-
-    def first_request(key):
-        try:
-            with scope(tenant=proposal.tenant):  # as a request runs (scopes are per thread)
-                order = Order.objects.select_related("tenant", "customer").get(pk=proposal.pk)
-                barrier.wait()
-                results[key] = proposal_pdf_ensure(order=order)
-        except Exception as error:  # reported below, in the test's thread
-            errors.append(error)
-        finally:
-            for connection in connections.all():
-                connection.close()
-
-    threads = [threading.Thread(target=first_request, args=(n,)) for n in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-
-    assert errors == []
-    assert results[0].pk == results[1].pk
-    with scopes_disabled():
-        assert ProposalDocument.objects.filter(order=proposal).count() == 1
-    assert len(stored_files() - files) == 1
 
 
 @pytest.mark.django_db
