@@ -22,8 +22,8 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
+from portal.documents.downloads import download_filename
 from portal.formats import number_br
-from proposals.downloads import download_filename
 
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 SUFFIXES = {

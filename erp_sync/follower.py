@@ -21,8 +21,7 @@ from django.db import DatabaseError, connections
 from django.utils import timezone
 from psycopg.conninfo import make_conninfo
 
-from erp_sync.router import erp_alias
-from erp_sync.services import (
+from erp_sync.mirror import (
     SyncStats,
     erp_sync_all,
     erp_sync_customer,
@@ -30,6 +29,7 @@ from erp_sync.services import (
     sync_state_record_failure,
     sync_state_record_success,
 )
+from erp_sync.router import erp_alias
 from portal.accounts.models import Tenant
 from portal.background.queue import enqueue_on_commit
 from proposals.tasks import proposal_pdf_render_ahead

@@ -1,9 +1,10 @@
 """The mirror engine: the ERP's customers and order aggregates into the portal's models.
 
-Written once, used by `manage.py erp_sync`, the follower, the approval service and the
-benchmarks. Idempotent and keyed by ERP id: an aggregate whose `versao` the mirror already has
-is skipped without a write; everything else is read in chunks and written in bulk, one
-transaction per chunk.
+Written once, used by `manage.py erp_sync`, the follower, the benchmarks, and the approval and
+upload views, which hand `erp_sync_order` to their services (the domain sits below the mirror
+and never imports it). Idempotent and keyed by ERP id: an aggregate whose `versao` the mirror
+already has is skipped without a write; everything else is read in chunks and written in bulk,
+one transaction per chunk.
 """
 
 import datetime
