@@ -103,6 +103,8 @@ class Customer(models.Model):
     email = models.EmailField("e-mail", blank=True)
     is_active = models.BooleanField("ativo", default=True)
     erp_version = models.BigIntegerField(default=0)
+    # Deleted in the ERP: its logins stop, its orders are marked removed, the evidence stays.
+    removed_at = models.DateTimeField("removido do ERP em", null=True, blank=True)
 
     objects = ScopedManager(tenant="tenant")
 
