@@ -443,6 +443,8 @@ def _record_skips(tenant: Tenant, kind: str, attempted: list, skipped: list[Skip
     skipped = [skip for skip in skipped if skip.kind == kind]
     if not attempted and not skipped:
         return
+    if skipped:
+        SyncState.objects.get_or_create(tenant=tenant)  # the page that lists them
     records = SkippedRecord.objects.filter(tenant=tenant, kind=kind)
     known = set(records.values_list("erp_id", flat=True))
     resolved = (known & set(attempted)) - {skip.erp_id for skip in skipped}
@@ -477,22 +479,6 @@ class _Aggregates:
     contratos: dict
     signatarios: dict
     anexos: dict
-
-    def only(self, pedido_ids: Iterable[int]) -> "_Aggregates":
-        """The same rows for these orders only."""
-        ids = set(pedido_ids)
-
-        def of(rows: dict) -> dict:
-            return {i: rows[i] for i in ids if i in rows}
-
-        return _Aggregates(
-            pedidos=[p for p in self.pedidos if p.id in ids],
-            itens=of(self.itens),
-            parcelas=of(self.parcelas),
-            contratos=of(self.contratos),
-            signatarios=of(self.signatarios),
-            anexos=of(self.anexos),
-        )
 
 
 def _item_row(row: tuple) -> tuple:
@@ -642,10 +628,6 @@ def _insert_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
             )
 
 
-def _order_label(pedido) -> str:
-    return f"Pedido {pedido.numero}"
-
-
 def _mirrorable(tenant: Tenant, data: _Aggregates, stats: SyncStats) -> tuple[list, dict]:
     """The chunk's orders that can be mirrored, with their customers' portal ids; the others
     are skipped and recorded."""
@@ -668,7 +650,7 @@ def _mirrorable(tenant: Tenant, data: _Aggregates, stats: SyncStats) -> tuple[li
             problem = _order_problem(pedido, data)
         if problem:
             stats.skipped.append(
-                Skip(SkippedRecord.Kind.ORDER, pedido.id, _order_label(pedido), problem)
+                Skip(SkippedRecord.Kind.ORDER, pedido.id, f"Pedido {pedido.numero}", problem)
             )
         else:
             pedidos.append(pedido)
@@ -786,15 +768,12 @@ def _sync_orders(tenant: Tenant, erp_ids: list | None) -> SyncStats:
     stats.orders_unchanged = len(erp_versions) - len(changed)
     for chunk in _chunks(changed):
         with _cyclic_gc_paused():
-            data = _read_aggregates(chunk)
             _isolated(
-                [pedido.id for pedido in data.pedidos],
-                lambda ids, chunk_stats, data=data: _write_chunk(
-                    tenant, data if len(ids) == len(data.pedidos) else data.only(ids), chunk_stats
-                ),
-                lambda ids, data=data: [
-                    Skip(SkippedRecord.Kind.ORDER, p.id, _order_label(p), "")
-                    for p in data.only(ids).pedidos
+                chunk,
+                lambda ids, chunk_stats: _write_chunk(tenant, _read_aggregates(ids), chunk_stats),
+                lambda ids: [
+                    Skip(SkippedRecord.Kind.ORDER, erp_id, f"Pedido {numero}", "")
+                    for erp_id, numero in _among(erp_rows, "id", ids).values_list("id", "numero")
                 ],
                 stats,
             )
