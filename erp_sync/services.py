@@ -766,6 +766,10 @@ def _sync_orders(tenant: Tenant, erp_ids: list | None) -> SyncStats:
     erp_versions = dict(erp_rows.values_list("id", "versao"))
     changed, gone = _diff(erp_versions, _mirrored_versions(mirror))
     stats.orders_unchanged = len(erp_versions) - len(changed)
+    if gone:
+        # First: a new order may take the number of one the ERP deleted.
+        with transaction.atomic():
+            stats.orders_deleted = _remove_orders(mirror.filter(erp_id__in=gone), timezone.now())
     for chunk in _chunks(changed):
         with _cyclic_gc_paused():
             _isolated(
@@ -777,9 +781,6 @@ def _sync_orders(tenant: Tenant, erp_ids: list | None) -> SyncStats:
                 ],
                 stats,
             )
-    if gone:
-        with transaction.atomic():
-            stats.orders_deleted = _remove_orders(mirror.filter(erp_id__in=gone), timezone.now())
     _record_skips(tenant, SkippedRecord.Kind.ORDER, [*changed, *gone], stats.skipped)
     return stats
 

@@ -110,11 +110,17 @@ class TenantAdmin(AccessRuleMixin, admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyModelAdmin):
-    list_display = ["name", "erp_id", "cpf_cnpj", "email", "is_active"]
+    list_display = ["name", "erp_id", "cpf_cnpj", "email", "is_active", "erp_presence"]
     list_filter = ["is_active"]
     search_fields = ["name", "cpf_cnpj", "email", "=erp_id"]
-    fields = ["name", "erp_id", "cpf_cnpj", "email", "is_active", "logins"]
-    readonly_fields = ["logins"]
+    fields = ["name", "erp_id", "cpf_cnpj", "email", "is_active", "erp_presence", "logins"]
+    readonly_fields = ["logins", "erp_presence"]
+
+    @admin.display(description="no ERP", ordering="removed_at")
+    def erp_presence(self, customer):
+        if customer.removed_at is None:
+            return "Presente"
+        return f"Removido do ERP em {datetime_br(customer.removed_at)} (mantido como registro)"
 
     @admin.display(description="logins no portal")
     def logins(self, customer):
