@@ -193,13 +193,16 @@ DECLARE
 BEGIN
     FOREACH t IN ARRAY ARRAY['erp_pedido_item', 'erp_pedido_parcela', 'erp_pedido_contrato', 'erp_contrato_signatario', 'erp_pedido_anexo'] LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS %1$s_ins ON %1$s', t);
-        EXECUTE format('CREATE TRIGGER %1$s_ins AFTER INSERT ON %1$s REFERENCING NEW TABLE AS new_rows'
+        EXECUTE format('CREATE TRIGGER %1$s_ins AFTER INSERT ON %1$s'
+                       ' REFERENCING NEW TABLE AS new_rows'
                        ' FOR EACH STATEMENT EXECUTE FUNCTION erp_child_bump()', t);
         EXECUTE format('DROP TRIGGER IF EXISTS %1$s_upd ON %1$s', t);
-        EXECUTE format('CREATE TRIGGER %1$s_upd AFTER UPDATE ON %1$s REFERENCING NEW TABLE AS new_rows'
-                       ' OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION erp_child_bump()', t);
+        EXECUTE format('CREATE TRIGGER %1$s_upd AFTER UPDATE ON %1$s'
+                       ' REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows'
+                       ' FOR EACH STATEMENT EXECUTE FUNCTION erp_child_bump()', t);
         EXECUTE format('DROP TRIGGER IF EXISTS %1$s_del ON %1$s', t);
-        EXECUTE format('CREATE TRIGGER %1$s_del AFTER DELETE ON %1$s REFERENCING OLD TABLE AS old_rows'
+        EXECUTE format('CREATE TRIGGER %1$s_del AFTER DELETE ON %1$s'
+                       ' REFERENCING OLD TABLE AS old_rows'
                        ' FOR EACH STATEMENT EXECUTE FUNCTION erp_child_bump()', t);
     END LOOP;
 END $$;
