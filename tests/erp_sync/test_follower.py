@@ -175,3 +175,18 @@ def test_a_bulk_load_leaves_the_pdfs_to_the_first_request(tenant_a, start_follow
     pedido = erp_pedido(cliente, 7004)  # one change after the load: rendered ahead again
     eventually(lambda: proposal_pdf_versions(7004) == {pedido.versao}, 10)
     assert not ProposalDocument.objects.filter(order__number__in=[7001, 7002, 7003]).exists()
+
+
+def test_a_malformed_notification_is_recorded_and_the_follower_goes_on(tenant_a, start_follower):
+    follower = start_follower()
+    assert follower.ready.wait(10)
+    with connections[erp_alias()].cursor() as cursor:
+        cursor.execute("SELECT pg_notify('erp_changes', 'pedido:1:não-é-um-id')")
+
+    state = SyncState.objects.filter(tenant=tenant_a)
+    eventually(lambda: state.exists() and state.get().is_failing)
+    assert "Notificação inválida em erp_changes: 'pedido:1:não-é-um-id'" in state.get().last_error
+
+    erp_pedido(erp_cliente(tenant_a.erp_company_id), 7007)
+    eventually(mirrored(7007), 10)
+    eventually(lambda: not state.get().is_failing)  # the next good pass clears the notice
