@@ -19,7 +19,7 @@ from erp_sync.router import erp_alias
 from erp_sync.services import erp_sync_tenant
 from portal.accounts.models import Customer, User
 from proposals.models import Attachment, Order
-from tests.conftest import HOST_A, host_client
+from tests.conftest import HOST_A, HOST_B, host_client
 from tests.erp_builders import (
     erp_cliente,
     erp_cliente_sparse,
@@ -232,3 +232,36 @@ def test_a_malformed_customer_is_skipped_with_its_orders(tenant_a):
     assert {(s.kind, s.erp_id) for s in stats.skipped} >= {("cliente", bad.id)}
     page = sync_page(tenant_a)
     assert f"Cliente {bad.id} — Cliente" in page and "email com 255 caracteres" in page
+
+
+@pytest.mark.parametrize(
+    ("erp_value", "shown"),
+    [("52998224725", "529.982.247-25"), ("529982247-00", "529982247-00")],
+)
+def test_the_erps_cpf_is_shown_formatted_when_valid_and_as_given_otherwise(
+    erp_value, shown, tenant_a, user_a, client_a
+):
+    cliente = erp_cliente(tenant_a.erp_company_id, id=user_a.customer.erp_id, cpf_cnpj=erp_value)
+    erp_pedido(cliente, 7001)
+    erp_sync_tenant(tenant=tenant_a)
+
+    assert Customer.objects.get(erp_id=cliente.id).cpf_cnpj == erp_value  # mirrored as it is
+    assert shown in visible(client_a.get(reverse("order_detail", args=[7001])).content.decode())
+    assert shown in visible(client_a.get(reverse("dashboard")).content.decode())
+    assert shown in pdf_text(client_a.get(reverse("proposal_pdf", args=[7001])))
+
+
+def test_another_tenants_staff_never_see_its_skipped_rows(tenant_a, tenant_b):
+    with erp_schema_relaxed():
+        erp_pedido(erp_cliente(tenant_a.erp_company_id), 7002, status="ORC")
+        erp_sync_tenant(tenant=tenant_a)
+    state_a = SyncState.objects.get(tenant=tenant_a)
+    staff_b = UserFactory(customer=None, tenant=tenant_b, is_staff=True, email="equipe@beta.br")
+    client = host_client(HOST_B, staff_b)
+
+    change = client.get(reverse("admin:erp_sync_syncstate_change", args=[state_a.pk]))
+    listing = client.get(reverse("admin:erp_sync_syncstate_changelist"))
+
+    assert change.status_code == 302  # the admin's "not found": back to its index
+    assert "Pedido 7002" not in visible(client.get(change["Location"]).content.decode())
+    assert tenant_a.name not in listing.content.decode()
