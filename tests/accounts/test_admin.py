@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.core import mail
 from django.urls import reverse
@@ -448,3 +449,19 @@ def test_domain_added_by_support_works_at_once(support_client, tenant_a):
     assert TenantDomain.objects.get(hostname="novo.alfa.test").is_primary
     assert not TenantDomain.objects.get(hostname=HOST_A).is_primary
     assert "Alfa Máquinas" in host_client("novo.alfa.test").get(reverse("login")).content.decode()
+
+
+def test_support_sees_and_lifts_lockouts_and_tenant_staff_do_not(support_client, admin_a, user_a):
+    anon = host_client(HOST_A)
+    for _attempt in range(5):
+        log_in(anon, user_a.email, "senha-errada")
+    attempts = reverse("admin:axes_accessattempt_changelist")
+
+    assert "alfa:compras@clientealfa.com.br" in support_client.get(attempts).content.decode()
+    assert admin_a.get(attempts).status_code == 403
+
+    (attempt,) = AccessAttempt.objects.all()
+    support_client.post(
+        reverse("admin:axes_accessattempt_delete", args=(attempt.pk,)), {"post": "yes"}
+    )
+    assert log_in(host_client(HOST_A), user_a.email).status_code == 302
