@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -22,10 +23,15 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DEBUG")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("REQUIRE_SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set in production")
-    # Demo/test only: production sets SECRET_KEY (and REQUIRE_SECRET_KEY=1 guards it).
-    SECRET_KEY = "insecure-demo-key-" + "x" * 50
+    # A built-in key would sign every session and reset link of every installation alike.
+    # `make run` exports the demo's own key (var/secret_key), settings_test the tests'.
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long random "
+            "value kept secret (e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            "); with DEBUG=1 a development key is used instead."
+        )
+    SECRET_KEY = "insecure-development-key-" + "x" * 50
 
 # Any host may reach Django: portal.middleware.TenantMiddleware answers 404 to every host that
 # is neither a TenantDomain nor SUPPORT_HOST, before any view runs.
