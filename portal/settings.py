@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "portal.accounts.middleware.TenantAuthenticationMiddleware",
+    "portal.accounts.middleware.SessionIdleRefreshMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "portal.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -155,8 +156,11 @@ LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Idle time that ends a session; portal.accounts.middleware.SessionIdleRefreshMiddleware
+# pushes the expiry on, at most once per SESSION_REFRESH_SECONDS of a user's requests.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", 60 * 60 * 2))
-SESSION_SAVE_EVERY_REQUEST = False  # idle expiry is refreshed by portal.middleware
+SESSION_REFRESH_SECONDS = int(os.environ.get("SESSION_REFRESH_SECONDS", 60))
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 

@@ -7,6 +7,13 @@ class AccountsConfig(AppConfig):
     label = "accounts"
     verbose_name = "Contas e empresas"
 
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from portal.accounts.middleware import session_stamp_refresh
+
+        user_logged_in.connect(session_stamp_refresh, dispatch_uid="session_stamp_refresh")
+
 
 class PortalAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin with our site as `admin.site` (see admin_site.PortalAdminSite)."""
