@@ -35,7 +35,7 @@ from erp_sync.models import (
     ErpPedidoParcela,
     SyncState,
 )
-from portal.accounts.models import Customer, Tenant, User
+from portal.accounts.models import Customer, Tenant, User, normalize_email
 from proposals.models import (
     Attachment,
     AttachmentOrigin,
@@ -328,7 +328,11 @@ def _sync_contracts(tenant: Tenant, orders: list[Order], data: _Aggregates) -> N
         contract.signers.filter(erp_id__isnull=False).delete()
         ContractSigner.objects.bulk_create(
             ContractSigner(
-                tenant=tenant, contract=contract, erp_id=s.id, email=s.email.lower(), role=s.papel
+                tenant=tenant,
+                contract=contract,
+                erp_id=s.id,
+                email=normalize_email(s.email),
+                role=s.papel,
             )
             for s in data.signatarios.get(order.erp_id, [])
         )

@@ -1,6 +1,6 @@
 from django.contrib.auth.backends import ModelBackend
 
-from portal.accounts.models import User
+from portal.accounts.models import User, normalize_email
 from portal.accounts.selectors import user_for_login
 
 
@@ -58,7 +58,9 @@ class TenantEmailBackend(ModelBackend):
 
 
 def axes_username(request, credentials) -> str:
-    """Axes locks per (tenant, e-mail) + IP: the same e-mail at another company is another key."""
-    email = ((credentials or {}).get("username") or request.POST.get("username", "")).lower()
+    """Axes locks per (tenant, e-mail) + IP: the same e-mail at another company is another key.
+
+    The e-mail in the key is the one the login is looked up by (normalize_email)."""
+    email = normalize_email((credentials or {}).get("username") or request.POST.get("username", ""))
     tenant = getattr(request, "tenant", None)
-    return f"{tenant.slug if tenant else '_support'}:{email.strip()}"
+    return f"{tenant.slug if tenant else '_support'}:{email}"

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.backends import user_belongs_to_request, user_may_log_in
-from portal.accounts.models import Tenant, User
+from portal.accounts.models import Tenant, User, normalize_email
 from portal.accounts.selectors import user_for_login
 
 
@@ -69,6 +69,6 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         if self.tenant is None:
             return []
         users = User.objects.select_related("customer", "tenant").filter(
-            tenant=self.tenant, email__iexact=email.strip(), is_active=True
+            tenant=self.tenant, email=normalize_email(email), is_active=True
         )
         return [user for user in users if user_may_log_in(user)]

@@ -13,7 +13,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from portal.accounts.models import Customer, Tenant, User
+from portal.accounts.models import Customer, Tenant, User, normalize_email
 from portal.accounts.selectors import tenant_absolute_url
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def user_validate(*, user: User) -> None:
         elif user.customer_id is not None and user.customer.tenant_id != user.tenant_id:
             errors["customer"] = _("Este cliente não pertence a esta empresa.")
         taken = (
-            User.objects.filter(tenant_id=user.tenant_id, email__iexact=user.email)
+            User.objects.filter(tenant_id=user.tenant_id, email=normalize_email(user.email))
             .exclude(pk=user.pk)
             .exists()
         )
@@ -57,7 +57,7 @@ def user_create(
     user = User(
         tenant=tenant,
         customer=customer,
-        email=email.strip().lower(),
+        email=normalize_email(email),
         name=name.strip(),
         is_staff=is_staff,
         must_change_password=must_change_password,
