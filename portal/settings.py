@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "csp",
+    "django_ratelimit",
     "portal.accounts",
     "proposals",
     "contracts",
@@ -163,6 +164,13 @@ SESSION_REFRESH_SECONDS = int(os.environ.get("SESSION_REFRESH_SECONDS", 60))
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# POSTs to login and password reset per IP and per (tenant, e-mail), all alike, right or wrong
+# (portal.accounts.ratelimits): django-ratelimit rates, "count/period".
+RATE_LIMITS = {
+    "login": {"ip": "30/5m", "email": "10/15m"},
+    "password_reset": {"ip": "10/h", "email": "3/h"},
+}
 
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)

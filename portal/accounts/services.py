@@ -7,6 +7,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.http import HttpResponseBase
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
@@ -116,13 +117,24 @@ def _send_set_password_email(*, user: User, subject: str, template_name: str) ->
         logger.exception("Could not send %s to user %s", template_name, user.pk)
 
 
-def user_send_password_reset(*, user: User) -> None:
-    _send_set_password_email(
-        user=user,
-        subject=_("Redefinição de senha — Portal do Cliente de %(company)s")
-        % {"company": user.tenant.brand_name},
-        template_name="accounts/email/password_reset.txt",
-    )
+def user_send_password_reset(*, user: User, after: HttpResponseBase | None = None) -> None:
+    """E-mail a reset link; `after`: once that response is complete (the server closes it),
+    so the page takes as long whether or not a login has the e-mail."""
+
+    def send():
+        _send_set_password_email(
+            user=user,
+            subject=_("Redefinição de senha — Portal do Cliente de %(company)s")
+            % {"company": user.tenant.brand_name},
+            template_name="accounts/email/password_reset.txt",
+        )
+
+    if after is None:
+        send()
+    else:
+        # Django calls a response's resource closers from close(), which the WSGI server calls
+        # once the response is sent.
+        after._resource_closers.append(send)
 
 
 def user_send_invitation(*, user: User) -> None:
