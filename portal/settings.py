@@ -129,13 +129,24 @@ if ERP_DATABASE_URL and ERP_DATABASE_URL != DATABASE_URL:
 DATABASE_ROUTERS = ["erp_sync.router.ErpRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Sessions, host → tenant and rate limits live in the cache: every web process must see one
+# process's change (a logout, a removed domain) at once. Without CACHE_URL: files under var/,
+# shared by the processes of one machine; several machines share Redis (CACHE_URL).
 CACHE_URL = os.environ.get("CACHE_URL", "")
 if CACHE_URL.startswith("redis"):
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
     }
+elif CACHE_URL:
+    raise ImproperlyConfigured(f"CACHE_URL must be redis://… (got {CACHE_URL!r})")
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(Path(os.environ.get("CACHE_DIR", VAR_DIR / "cache"))),
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -144,7 +155,15 @@ AUTHENTICATION_BACKENDS = [
 ]
 # E-mail is unique per (tenant, e-mail), not globally: one person may hold logins at two
 # companies. The tenant-aware backend and every user lookup filter by tenant instead.
-SILENCED_SYSTEM_CHECKS = ["auth.E003", "auth.W004"]
+SILENCED_SYSTEM_CHECKS = [
+    "auth.E003",
+    "auth.W004",
+    # django-ratelimit knows only django-redis and memcached. Django's own RedisCache counts
+    # atomically too; the file cache may lose a count when two processes add one at the same
+    # instant, which lets a flood through a few requests late, never locks anybody out.
+    "django_ratelimit.E003",
+    "django_ratelimit.W001",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
