@@ -43,8 +43,9 @@ def signed_contract_history(*, order: Order) -> list[Attachment]:
 
 
 def signed_contract_current(*, order: Order) -> Attachment | None:
+    """The upload that counts: the newest, unless the contract changed after it (void)."""
     history = signed_contract_history(order=order)
-    return history[0] if history else None
+    return history[0] if history and history[0].voided_at is None else None
 
 
 def signed_contract_upload_allowed(*, order: Order) -> bool:
@@ -68,11 +69,16 @@ class ContractSigning:
 
     @property
     def current(self) -> Attachment | None:
-        return self.signed[0] if self.signed else None
+        return self.signed[0] if self.signed and self.signed[0].voided_at is None else None
+
+    @property
+    def voided(self) -> Attachment | None:
+        """The newest upload, when the contract changed after it: it must be sent again."""
+        return self.signed[0] if self.signed and self.signed[0].voided_at is not None else None
 
     @property
     def earlier(self) -> list[Attachment]:
-        return self.signed[1:]
+        return self.signed[1:] if self.current else self.signed
 
     @property
     def max_upload_bytes(self) -> int:

@@ -14,7 +14,11 @@ from django.utils import timezone
 from markupsafe import Markup
 
 from contracts.models import Contract, ContractDocument, SignatureMode
-from contracts.selectors import signed_contract_current, signed_contract_upload_allowed
+from contracts.selectors import (
+    signed_contract_current,
+    signed_contract_history,
+    signed_contract_upload_allowed,
+)
 from contracts.uploads import EXTENSIONS, ValidatedUpload
 from erp_sync.models import ErpPedido, ErpPedidoAnexo, ErpPortalEvento
 from erp_sync.router import erp_alias
@@ -24,6 +28,12 @@ from proposals.models import Attachment, AttachmentKind, AttachmentOrigin, Order
 from proposals.pdf import company_for, render_pdf
 
 logger = logging.getLogger(__name__)
+
+
+SIGNED_BEFORE_CHANGE = (
+    "Este arquivo foi assinado antes da alteração do contrato e não vale mais. Baixe o "
+    "contrato atualizado, assine e envie novamente."
+)
 
 
 class UploadRefused(Exception):
@@ -139,9 +149,12 @@ def signed_contract_upload(
             current_order.contract = contract
             if contract is None or not signed_contract_upload_allowed(order=current_order):
                 raise UploadRefused(_refusal(current_order))
+            history = signed_contract_history(order=current_order)
             current = signed_contract_current(order=current_order)
             if current is not None and current.sha256 == upload.sha256:
                 return UploadResult(current, created=False)
+            if any(a.voided_at and a.sha256 == upload.sha256 for a in history):
+                raise UploadRefused(SIGNED_BEFORE_CHANGE)
             record = {"user": user, "upload": upload, "ip_address": ip_address, "now": now}
             with transaction.atomic(using=erp_alias()):
                 _erp_send(order=current_order, **record)
