@@ -29,16 +29,20 @@ def _is_signed_upload(attachment: Attachment) -> bool:
 
 
 def signed_contract_history(*, order: Order) -> list[Attachment]:
-    """Every "Contrato Assinado" the customer sent for the order, newest (the one that counts)
-    first. Uses the order's prefetched attachments when it has them."""
+    """Every "Contrato Assinado" the customer sent for the order, last (the one that counts)
+    first. Uses the order's prefetched attachments when it has them.
+
+    By id: uploads are stored one at a time under the contract's lock, the order in which
+    they also replaced the ERP's copy (a clock read before the lock would not be).
+    """
     cache = getattr(order, "_prefetched_objects_cache", {})
     if "attachments" in cache:
         uploads = [a for a in cache["attachments"] if _is_signed_upload(a)]
-        return sorted(uploads, key=lambda a: (a.created_at, a.pk), reverse=True)
+        return sorted(uploads, key=lambda a: a.pk, reverse=True)
     return list(
         Attachment.objects.filter(
             order=order, kind=AttachmentKind.SIGNED_CONTRACT, origin=AttachmentOrigin.PORTAL
-        ).order_by("-created_at", "-id")
+        ).order_by("-id")
     )
 
 

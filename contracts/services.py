@@ -136,15 +136,16 @@ def signed_contract_upload(
 ) -> UploadResult:
     """Take a validated "Contrato Assinado" for the order's MANUAL contract, until approval.
 
-    The newest upload counts (earlier ones stay as history) and sets Contract.signed_at, which
+    The last upload counts (earlier ones stay as history) and sets Contract.signed_at, which
     unlocks APROVAR PROPOSTA. Sending the same file again (a double click) stores nothing new.
     One database: the ERP rows and the portal's share one transaction. Two: the ERP commits
     first; the contract row stays locked meanwhile, so uploads of one order never interleave.
     """
-    now = timezone.now()
     try:
         with transaction.atomic():
             contract = Contract.objects.select_for_update().filter(order_id=order.pk).first()
+            # Under the lock: the order of uploads is the order they reach both sides.
+            now = timezone.now()
             current_order = Order.objects.select_related("tenant", "approval").get(pk=order.pk)
             current_order.contract = contract
             if contract is None or not signed_contract_upload_allowed(order=current_order):
