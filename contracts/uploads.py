@@ -21,7 +21,9 @@ from io import BytesIO
 import magic
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.generic import (
@@ -124,20 +126,31 @@ def too_large_message() -> str:
 
 
 class SizeLimitUploadHandler(FileUploadHandler):
-    """Stops storing an upload once it passes the limit (first in the request's handlers).
+    """The upload's limit on the whole request, before Django spools anything (first in the
+    request's handlers).
 
-    Django would otherwise write a file of any size to a temporary file before the form sees it.
+    A body longer than MAX_REQUEST_BYTES (the limit and room for the form) is not read at all;
+    otherwise the files' running total is counted as they arrive, and reading stops at the first
+    byte past the limit: several files each under it do not add up to more.
     """
 
     def __init__(self, request=None, *, limit: int):
         super().__init__(request)
         self.limit = limit
+        self.received = 0
         self.too_large = False
 
-    def receive_data_chunk(self, raw_data, start):
-        if start + len(raw_data) > self.limit:
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        if content_length > settings.MAX_REQUEST_BYTES:
             self.too_large = True
-            raise SkipFile
+            return QueryDict(encoding=encoding), MultiValueDict()
+        return None
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.too_large = True
+            raise StopUpload(connection_reset=False)  # the rest is read and dropped, unstored
         return raw_data
 
     def file_complete(self, file_size):

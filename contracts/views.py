@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from contracts import selectors, services
 from contracts.forms import SignedContractForm
-from contracts.uploads import SizeLimitUploadHandler
+from contracts.uploads import SizeLimitUploadHandler, too_large_message
 from proposals.downloads import stored_file_response
 from proposals.services import order_approval_blockers
 from proposals.views import SeeOther
@@ -44,7 +44,11 @@ def _upload(request, numero: int, handler: SizeLimitUploadHandler):
     order = contract.order
     # The detail page: its top shows the message and, once signed, APROVAR PROPOSTA.
     back = reverse("order_detail", args=[order.number])
-    form = SignedContractForm(request.POST, request.FILES, too_large=handler.too_large)
+    form = SignedContractForm(request.POST, request.FILES)
+    if handler.too_large:
+        # Nothing (or not all) of it was read: whatever arrived is not the customer's file.
+        messages.error(request, too_large_message())
+        return SeeOther(back)
     if not form.is_valid():
         messages.error(request, form.error_message())
         return SeeOther(back)

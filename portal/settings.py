@@ -292,6 +292,13 @@ ERP_SYNC_RECONCILE_SECONDS = float(os.environ.get("ERP_SYNC_RECONCILE_SECONDS", 
 ORDER_LIST_PAGE_SIZE = 25
 # "Contrato Assinado" uploads (contracts.uploads): PDF, JPEG or PNG up to this size.
 SIGNED_CONTRACT_MAX_BYTES = int(os.environ.get("SIGNED_CONTRACT_MAX_BYTES", 10 * 1024 * 1024))
+# No request body beyond the largest upload and its form is read (portal.request_limits).
+MAX_REQUEST_BYTES = SIGNED_CONTRACT_MAX_BYTES + 64 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "portal.request_limits.RequestSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 LOGGING = {
     "version": 1,
