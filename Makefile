@@ -25,15 +25,17 @@ var/secret_key: | var
 # Every demo process runs with the demo's key and port.
 DEMO_ENV = SECRET_KEY="$$(cat var/secret_key)" PUBLIC_PORT=$(PORT)
 
+# The task worker runs at nice 10: the mirror and the web server go first for the CPU.
 # gunicorn's control socket is off: its default path (~/.gunicorn) would clash between two demos.
 run: $(BIN)/.installed var/secret_key | var
 	@bin/system-deps
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput -v 0
 	$(DEMO_ENV) $(BIN)/python manage.py collectstatic --noinput -v 0
 	$(DEMO_ENV) $(BIN)/python manage.py demo
-	@echo "Serving on http://localhost:$(PORT)/ (Ctrl+C stops the server and the ERP follower)"
+	@echo "Serving on http://localhost:$(PORT)/ (Ctrl+C stops the server, the ERP follower and the task worker)"
 	@$(DEMO_ENV) $(BIN)/python manage.py erp_sync --follow & follower=$$!; \
-	  trap 'kill $$follower 2>/dev/null; wait $$follower' EXIT; \
+	  $(DEMO_ENV) nice -n 10 $(BIN)/python manage.py db_worker & worker=$$!; \
+	  trap 'kill $$follower $$worker 2>/dev/null; wait $$follower $$worker' EXIT; \
 	  $(DEMO_ENV) $(BIN)/gunicorn portal.wsgi -b 0.0.0.0:$(PORT) -w 3 --access-logfile - \
 	    --no-control-socket
 
