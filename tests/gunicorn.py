@@ -18,21 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from django.db import connections
 
 from erp_sync.router import erp_alias
+from tests.background.workers import database_url
 
 ROOT = Path(__file__).resolve().parents[1]
 LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
-
-
-def database_url(alias: str) -> str:
-    """The URL of the (test) database behind a connection alias."""
-    db = connections[alias].settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def database_env() -> dict[str, str]:
