@@ -203,8 +203,6 @@ AXES_LOCKOUT_CALLABLE = "portal.accounts.views.lockout"
 AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_VERBOSE = False
-# portal.accounts.admin registers axes' lists under the portal's access and filter rules.
-AXES_ENABLE_ADMIN = False
 
 LANGUAGE_CODE = "pt-br"
 # Strings are wrapped in gettext with pt-BR msgids; English joins LANGUAGES (and the footer

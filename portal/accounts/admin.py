@@ -1,5 +1,3 @@
-from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
-from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -14,7 +12,6 @@ from django.forms.models import BaseInlineFormSet
 
 from portal.accounts import services
 from portal.accounts.admin_site import (
-    VIEW_ONLY,
     AccessRuleMixin,
     PortalModelAdmin,
     ReadOnlyModelAdmin,
@@ -25,20 +22,6 @@ from portal.formats import datetime_br
 
 # Logins are managed by role (portal.accounts.admin_site.AccessRuleMixin), not by groups.
 admin.site.unregister(Group)
-
-# Lockouts (django-axes, AXES_ENABLE_ADMIN off): axes' own lists under our access rules and
-# filter rules. Support reads them and lifts a lockout by deleting its attempt.
-for axes_model, axes_admin, support_actions in [
-    (AccessAttempt, AccessAttemptAdmin, frozenset({"view", "delete"})),
-    (AccessLog, AccessLogAdmin, VIEW_ONLY),
-    (AccessFailureLog, AccessFailureLogAdmin, VIEW_ONLY),
-]:
-    admin.site.register(
-        axes_model,
-        type(
-            axes_admin.__name__, (AccessRuleMixin, axes_admin), {"support_actions": support_actions}
-        ),
-    )
 
 hostname_validator = RegexValidator(
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",

@@ -146,3 +146,26 @@ class ReadOnlyTabularInline(AccessRuleMixin, admin.TabularInline):
     support_actions = VIEW_ONLY
     extra = 0
     show_change_link = False
+
+
+# What support may do in a library's admin besides reading: lift a lockout (delete its attempt).
+LIBRARY_SUPPORT_ACTIONS = {"axes.AccessAttempt": frozenset({"view", "delete"})}
+
+
+def admin_site_adopt_library_admins(site: admin.AdminSite) -> None:
+    """Every list at /admin/ under the portal's rules, a library's too (axes, django-tasks):
+    support only, read-only unless LIBRARY_SUPPORT_ACTIONS says more, filters as listed."""
+    for model, model_admin in list(site._registry.items()):
+        if isinstance(model_admin, AccessRuleMixin):
+            continue
+        library_admin = type(model_admin)
+        actions = LIBRARY_SUPPORT_ACTIONS.get(model._meta.label, VIEW_ONLY)
+        site.unregister(model)
+        site.register(
+            model,
+            type(
+                library_admin.__name__,
+                (AccessRuleMixin, library_admin),
+                {"support_actions": actions},
+            ),
+        )

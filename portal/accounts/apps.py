@@ -21,3 +21,11 @@ class PortalAdminConfig(admin_apps.AdminConfig):
     # Not this module's default: `portal.accounts` itself must still load AccountsConfig.
     default = False
     default_site = "portal.accounts.admin_site.PortalAdminSite"
+
+    def ready(self):
+        super().ready()  # every app's admin.py has registered its lists
+        from django.contrib import admin
+
+        from portal.accounts.admin_site import admin_site_adopt_library_admins
+
+        admin_site_adopt_library_admins(admin.site)
