@@ -19,7 +19,9 @@ from contracts.uploads import EXTENSIONS, ValidatedUpload
 from erp_sync.models import ErpPedido, ErpPedidoAnexo, ErpPortalEvento
 from erp_sync.router import erp_alias
 from erp_sync.services import erp_sync_order
+from notifications.tasks import notify_company_contract_uploaded
 from portal.accounts.models import User
+from portal.background.queue import enqueue_on_commit
 from proposals.models import Attachment, AttachmentKind, AttachmentOrigin, Order, OrderStatus
 from proposals.pdf import company_for, render_pdf
 
@@ -148,6 +150,11 @@ def signed_contract_upload(
             attachment = _store(order=current_order, **record)
             contract.signed_at = now
             contract.save(update_fields=["signed_at"])
+            enqueue_on_commit(
+                notify_company_contract_uploaded,
+                tenant_id=order.tenant_id,
+                attachment_id=attachment.pk,
+            )
     except _ErpNotOpen:
         erp_sync_order(tenant=order.tenant, erp_id=order.erp_id)
         raise UploadRefused(

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "proposals",
     "contracts",
     "erp_sync",
+    "notifications",
     # Before django_tasks_db: its `db_worker` command replaces the package's (a heartbeat).
     "portal.background",
     "django_tasks",
@@ -213,17 +214,27 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# EMAIL_BACKEND from the environment; unset: SMTP when EMAIL_HOST is set, else the console.
+# The demo uses Django's file backend: one file per message in EMAIL_FILE_PATH.
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
     if not os.environ.get("EMAIL_HOST")
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+# A mail server that does not answer holds a task, never a request: notifications are tasks.
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", 10))
+# A notification the mail server did not take is tried again after 1, 2, 4… minutes (at most
+# an hour apart), NOTIFICATION_MAX_ATTEMPTS times in all (then its task fails, seen in admin).
+NOTIFICATION_RETRY_SECONDS = float(os.environ.get("NOTIFICATION_RETRY_SECONDS", 60))
+NOTIFICATION_RETRY_MAX_SECONDS = float(os.environ.get("NOTIFICATION_RETRY_MAX_SECONDS", 3600))
+NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATION_MAX_ATTEMPTS", 10))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "portal@localhost")
 
 # Security headers. HTTPS-only settings switch on with HTTPS=1 (production behind TLS).

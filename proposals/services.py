@@ -14,8 +14,10 @@ from contracts.selectors import signed_contract_current
 from erp_sync.models import ErpPedido, ErpPortalEvento
 from erp_sync.router import erp_alias, erp_is_portal_database
 from erp_sync.services import erp_sync_order
+from notifications.tasks import notify_approval_confirmation, notify_company_proposal_approved
 from portal import formats
 from portal.accounts.models import User
+from portal.background.queue import enqueue_on_commit
 from proposals.documents import proposal_pdf_ensure
 from proposals.models import Approval, Order, OrderStatus
 
@@ -146,6 +148,10 @@ def _record_approval(
         signed_contract_sha256=signed_contract_sha256,
     )
     erp_sync_order(tenant=order.tenant, erp_id=order.erp_id)
+    # The customer's confirmation (with the approved PDF) and the company's notice, once the
+    # approval commits; the customer never waits for the mail server.
+    for notify in (notify_approval_confirmation, notify_company_proposal_approved):
+        enqueue_on_commit(notify, tenant_id=order.tenant_id, approval_id=approval.pk)
     return approval
 
 
