@@ -3,8 +3,8 @@ colour, every link on the tenant's primary domain."""
 
 import hashlib
 from dataclasses import dataclass, field
+from email.headerregistry import Address
 from email.mime.image import MIMEImage
-from email.utils import formataddr
 
 import magic
 from django.conf import settings
@@ -101,7 +101,12 @@ def mail_message(
         headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     reply_to = prefs.reply_to or tenant.email
-    sender = formataddr((prefs.sender_name or tenant.brand_name, settings.DEFAULT_FROM_EMAIL))
+    sender = str(
+        Address(
+            display_name=prefs.sender_name or tenant.brand_name,
+            addr_spec=settings.DEFAULT_FROM_EMAIL,
+        )
+    )
     message = EmailMultiAlternatives(
         subject=mail.subject,
         body=render_to_string(f"{template}.txt", context),
