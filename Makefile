@@ -20,16 +20,23 @@ var:
 
 # The task worker runs at nice 10: the mirror and the web server go first for the CPU.
 # gunicorn's control socket is off: its default path (~/.gunicorn) would clash between two demos.
+# The demo's mail: Django's file backend, one file per message under var/mail (every process
+# of `make run` inherits these; set EMAIL_BACKEND/EMAIL_HOST to send for real).
+run: export EMAIL_BACKEND ?= django.core.mail.backends.filebased.EmailBackend
+run: export EMAIL_FILE_PATH ?= $(CURDIR)/var/mail
+run: export PUBLIC_PORT ?= $(PORT)
 run: $(BIN)/.installed | var
 	@bin/system-deps
 	$(BIN)/python manage.py migrate --noinput -v 0
 	$(BIN)/python manage.py collectstatic --noinput -v 0
-	PUBLIC_PORT=$(PORT) $(BIN)/python manage.py demo
+	$(BIN)/python manage.py demo
 	@echo "Serving on http://localhost:$(PORT)/ (Ctrl+C stops the server, the ERP follower and the task worker)"
+	@echo "E-mail goes to files in $(EMAIL_FILE_PATH)/ (one per message; EMAIL_BACKEND=$(EMAIL_BACKEND))"
+	@echo "Try: $(BIN)/python manage.py erp_demo propose   (a new proposal: the customer's mail appears there)"
 	@$(BIN)/python manage.py erp_sync --follow & follower=$$!; \
 	  nice -n 10 $(BIN)/python manage.py db_worker & worker=$$!; \
 	  trap 'kill $$follower $$worker 2>/dev/null; wait $$follower $$worker' EXIT; \
-	  PUBLIC_PORT=$(PORT) $(BIN)/gunicorn portal.wsgi -b 0.0.0.0:$(PORT) -w 3 --access-logfile - \
+	  $(BIN)/gunicorn portal.wsgi -b 0.0.0.0:$(PORT) -w 3 --access-logfile - \
 	    --no-control-socket
 
 test: $(BIN)/.installed
