@@ -20,11 +20,13 @@ def customer_mail_recipients(*, tenant: Tenant, customer_id: int) -> list[User]:
     return list(users.order_by("pk"))
 
 
-def proposals_expiring_on(*, day: datetime.date) -> list[Order]:
-    """Open proposals whose validity ends on `day`, at every active tenant."""
+def proposals_expiring_between(*, first: datetime.date, last: datetime.date) -> list[Order]:
+    """Open proposals whose validity ends between `first` and `last`, at every active tenant."""
     with scopes_disabled():
         proposals = Order.objects.filter(
-            status=OrderStatus.PROPOSAL, valid_until=day, tenant__is_active=True
+            status=OrderStatus.PROPOSAL,
+            valid_until__range=(first, last),
+            tenant__is_active=True,
         )
         return list(proposals.only("pk", "tenant_id", "valid_until").order_by("pk"))
 

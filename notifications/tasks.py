@@ -22,13 +22,20 @@ from django_tasks.base import Task
 from contracts.models import Contract, SignerRole
 from notifications.mail import Mail, MailFile
 from notifications.models import NotificationKind as Kind
-from notifications.selectors import customer_mail_recipients, signature_requested_at
+from notifications.selectors import (
+    customer_mail_recipients,
+    proposals_expiring_between,
+    signature_reminders_due,
+    signature_requested_at,
+)
 from notifications.services import MailDeferred, MailRefused, Outcome, mail_send_once
 from portal.accounts.models import Tenant, User
 from portal.accounts.selectors import tenant_absolute_url
-from portal.background.queue import enqueue_retry, retry_backoff
+from portal.background.queue import enqueue_on_commit, enqueue_retry, retry_backoff
 from proposals.documents import proposal_pdf_filename, proposal_pdf_to_serve
 from proposals.models import Approval, Attachment, Order, OrderStatus
+
+EXPIRING_WITHIN_DAYS = 3
 
 
 class MailNotDelivered(Exception):
@@ -559,3 +566,35 @@ def notify_company_proposal_declined(
         reason=reason,
         declined_at=declined_at,
     )
+
+
+# The daily job ---------------------------------------------------------------------------------
+
+
+@task
+def send_daily_reminders() -> dict:
+    """Once a day (settings.TASKS_DAILY): proposals whose validity ends within
+    EXPIRING_WITHIN_DAYS days, and signatures pending for 3, 6 and 9 days. Each reminder is a
+    task of its own and goes once, so a day run twice, or a day missed, loses nothing."""
+    today = timezone.localdate()
+    expiring = proposals_expiring_between(
+        first=today, last=today + datetime.timedelta(days=EXPIRING_WITHIN_DAYS)
+    )
+    for order in expiring:
+        enqueue_on_commit(
+            notify_proposal_expiring,
+            tenant_id=order.tenant_id,
+            order_id=order.pk,
+            valid_until=order.valid_until.isoformat(),
+        )
+    signatures = signature_reminders_due(now=timezone.now())
+    for reminder in signatures:
+        enqueue_on_commit(
+            notify_signature_reminder,
+            tenant_id=reminder.tenant_id,
+            order_id=reminder.order_id,
+            user_id=reminder.user_id,
+            contract_sha256=reminder.contract_sha256,
+            number=reminder.number,
+        )
+    return {"expiring": len(expiring), "signature_reminders": len(signatures)}

@@ -281,6 +281,20 @@ if TASKS_BACKEND == "rq":
 # TASKS_WORKER_DEAD_AFTER_SECONDS runs again (longer than any pause of a live worker).
 TASKS_HEARTBEAT_SECONDS = float(os.environ.get("TASKS_HEARTBEAT_SECONDS", 5))
 TASKS_WORKER_DEAD_AFTER_SECONDS = float(os.environ.get("TASKS_WORKER_DEAD_AFTER_SECONDS", 60))
+# Daily jobs, each once a day at its local time (HH:MM; empty: off) by whichever worker comes
+# first.
+TASKS_DAILY = {
+    "reminders": {
+        "task": "notifications.tasks.send_daily_reminders",
+        "at": os.environ.get("REMINDERS_AT", "08:00"),
+    },
+    "prune": {
+        "task": "portal.background.tasks.task_results_prune",
+        "at": os.environ.get("TASKS_PRUNE_AT", "03:30"),
+    },
+}
+TASKS_KEEP_SUCCESSFUL_DAYS = int(os.environ.get("TASKS_KEEP_SUCCESSFUL_DAYS", 7))
+TASKS_KEEP_FAILED_DAYS = int(os.environ.get("TASKS_KEEP_FAILED_DAYS", 30))
 
 ERP_SYNC_POLL_SECONDS = float(os.environ.get("ERP_SYNC_POLL_SECONDS", 1))
 ERP_SYNC_RECONCILE_SECONDS = float(os.environ.get("ERP_SYNC_RECONCILE_SECONDS", 60))
