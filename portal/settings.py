@@ -266,7 +266,8 @@ CONTENT_SECURITY_POLICY = {
 # Background work: Django's task framework (the django-tasks backport of Django 6's
 # django.tasks). TASKS_BACKEND picks the backend and no code names one: "database" (default;
 # django-tasks-db, `manage.py db_worker`), "rq" (RQ on Redis at RQ_URL; `pip install
-# django-tasks-rq`, workers are `manage.py rqworker`), "immediate" (runs in the caller; tests).
+# ".[rq]"`, workers are `manage.py rqworker --job-class django_tasks_rq.Job default`),
+# "immediate" (runs in the caller; tests).
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
 TASK_BACKENDS = {
     "database": "django_tasks_db.DatabaseBackend",
@@ -275,7 +276,7 @@ TASK_BACKENDS = {
 }
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
 if TASKS_BACKEND == "rq":
-    INSTALLED_APPS.append("django_rq")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     RQ_QUEUES = {"default": {"URL": os.environ.get("RQ_URL", "redis://127.0.0.1:6379/0")}}
 # A worker refreshes its heartbeat this often; a RUNNING task whose worker was not seen for
 # TASKS_WORKER_DEAD_AFTER_SECONDS runs again (longer than any pause of a live worker).
