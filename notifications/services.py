@@ -106,7 +106,10 @@ def mail_send_once(*, tenant: Tenant, mail: Mail) -> Outcome:
         row = _claim(tenant, mail)
         if row is None:
             sent = SentMail.objects.filter(
-                tenant=tenant, kind=mail.kind, event_key=mail.event_key, recipient=mail.recipient
+                tenant=tenant,
+                kind=mail.kind,
+                event_key=mail.event_key,
+                recipient=mail.recipient.lower(),
             ).exclude(sent_at=None)
             return Outcome.ALREADY_SENT if sent.exists() else Outcome.BEING_SENT
         token = unsubscribe_token(user=mail.user) if mail.unsubscribable else ""
