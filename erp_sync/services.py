@@ -388,7 +388,7 @@ def _insert_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
             )
 
 
-def _write_chunk(tenant: Tenant, data: _Aggregates, stats: SyncStats, announce: bool) -> None:
+def _write_chunk(tenant: Tenant, data: _Aggregates, stats: SyncStats) -> None:
     cliente_ids = {p.cliente_id for p in data.pedidos}
     tenant_customers = _among(Customer.objects.filter(tenant=tenant), "erp_id", cliente_ids)
     customers = dict(tenant_customers.values_list("erp_id", "id"))
@@ -435,7 +435,9 @@ def _write_chunk(tenant: Tenant, data: _Aggregates, stats: SyncStats, announce: 
     _insert_rows(Installment, INSTALLMENT_COLUMNS, installments)
     _record_versions(tenant, orders, items, installments, previous_status, updated)
     _sync_documents(tenant, data, orders, updated)
-    _notify_customers(tenant, created if announce else [], updated, previous_status)
+    # New proposals are announced once the tenant's initial load is done, never for it.
+    announced = created if created and _first_pass_done(tenant) else []
+    _notify_customers(tenant, announced, updated, previous_status)
 
 
 def _notify_customers(tenant: Tenant, created: list, updated: list, previous_status: dict):
@@ -526,11 +528,9 @@ def _sync_orders(tenant: Tenant, erp_ids: list | None) -> SyncStats:
     erp_versions = dict(erp_rows.values_list("id", "versao"))
     changed, gone = _diff(erp_versions, dict(mirror.values_list("erp_id", "erp_version")))
     stats.orders_unchanged = len(erp_versions) - len(changed)
-    # New proposals are announced once the tenant's initial load is done, never for it.
-    announce = bool(changed) and _first_pass_done(tenant)
     for chunk in _chunks(changed):
         with _cyclic_gc_paused(), transaction.atomic():
-            _write_chunk(tenant, _read_aggregates(chunk), stats, announce)
+            _write_chunk(tenant, _read_aggregates(chunk), stats)
     if gone:
         with transaction.atomic():
             stats.orders_deleted = _delete_orders(mirror.filter(erp_id__in=gone))
