@@ -43,6 +43,7 @@ test: $(BIN)/.installed
 	@bin/system-deps --test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(MAKE) --no-print-directory test-sqlite test-pg test-pg-split
 
 # The embedded default: SQLite, ERP tables in the portal's database. Browser tests run here.
@@ -61,4 +62,4 @@ test-pg-split: $(BIN)/.installed
 	  REQUIRE_POSTGRES=1 $(BIN)/pytest -q -m "not e2e"
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports --no-cache

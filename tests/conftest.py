@@ -1,7 +1,10 @@
 """Shared fixtures: two tenants on their own hosts, customers, logins, and the ERP tables.
 
-Every test runs with django-scopes disabled for its own setup code; requests made through the
-test client still run inside their tenant's scope (portal.middleware.TenantMiddleware).
+django-scopes is disabled while fixtures are built (pretix's way), never for a test's body: a
+body that reads tenant-scoped rows says so (`scopes_disabled()`, or `scope(tenant=…)` where the
+code under test should run scoped), so a service that forgets its own scope fails its test.
+Requests made through the test client run inside their tenant's scope
+(portal.middleware.TenantMiddleware).
 """
 
 import os
@@ -66,8 +69,8 @@ def _remove_test_media():
     shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
 
 
-@pytest.fixture(autouse=True)
-def _no_scopes():
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef, request):
     with scopes_disabled():
         yield
 

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core import mail
 from django_scopes import scopes_disabled
 
-from erp_sync.services import erp_sync_tenant
+from erp_sync.mirror import erp_sync_tenant
 from proposals.models import Order
 from tests.erp_builders import erp_cliente, erp_pedido
 from tests.factories import UserFactory

@@ -6,9 +6,9 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
-from erp_sync.services import erp_sync_tenant
+from erp_sync.mirror import erp_sync_order, erp_sync_tenant
 from notifications.models import ALWAYS_ON, NotificationKind, NotificationSettings
 from notifications.tasks import notify_company_contract_signed, notify_company_proposal_declined
 from proposals.models import Attachment, Order
@@ -27,8 +27,10 @@ def to_company(address: str) -> list:
 
 
 def test_the_company_hears_of_an_approval(tenant_a, proposal, user_a, company_mail, run_tasks):
-    with run_tasks():
-        order_approve(order=proposal, user=user_a, seen_version=proposal.erp_version)
+    with run_tasks(), scope(tenant=proposal.tenant):  # as the request runs it
+        order_approve(
+            order=proposal, user=user_a, seen_version=proposal.erp_version, remirror=erp_sync_order
+        )
 
     [message] = to_company(company_mail)
     assert message.subject == "Proposta nº 7001 aprovada por Cliente Um"
@@ -41,8 +43,10 @@ def test_the_company_hears_of_an_approval(tenant_a, proposal, user_a, company_ma
 
 
 def test_no_notification_email_no_company_mail(tenant_a, proposal, user_a, run_tasks):
-    with run_tasks():
-        order_approve(order=proposal, user=user_a, seen_version=proposal.erp_version)
+    with run_tasks(), scope(tenant=proposal.tenant):  # as the request runs it
+        order_approve(
+            order=proposal, user=user_a, seen_version=proposal.erp_version, remirror=erp_sync_order
+        )
     assert [m.to for m in mail.outbox] == [[user_a.email]]  # the customer's confirmation only
 
 
@@ -129,8 +133,10 @@ def test_staff_turn_notifications_off_and_set_sender_and_reply_to(
     assert (prefs.tenant, prefs.disabled_kinds) == (tenant_a, ["company_proposal_approved"])
     assert admin.get(url).status_code == 403  # one row per company
 
-    with run_tasks():
-        order_approve(order=proposal, user=user_a, seen_version=proposal.erp_version)
+    with run_tasks(), scope(tenant=proposal.tenant):  # as the request runs it
+        order_approve(
+            order=proposal, user=user_a, seen_version=proposal.erp_version, remirror=erp_sync_order
+        )
     assert to_company(company_mail) == []  # turned off
     [confirmation] = mail.outbox
     assert confirmation.from_email == "Vendas Alfa <portal@localhost>"

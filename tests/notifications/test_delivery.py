@@ -11,10 +11,11 @@ from django.core import mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from erp_sync.mirror import erp_sync_order
 from notifications.models import SentMail
 from notifications.tasks import MailNotDelivered, notify_proposal_created
 from proposals.models import Approval
@@ -46,7 +47,13 @@ def test_a_rolled_back_approval_sends_and_queues_nothing(
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        order_approve(order=proposal, user=user_a, seen_version=proposal.erp_version)
+        with scope(tenant=proposal.tenant):  # as the request runs it
+            order_approve(
+                order=proposal,
+                user=user_a,
+                seen_version=proposal.erp_version,
+                remirror=erp_sync_order,
+            )
         raise RuntimeError("something after the approval failed")
     with scopes_disabled():
         assert not Approval.objects.exists()
@@ -141,7 +148,13 @@ def test_a_worker_delivers_after_the_mail_server_comes_back(
     )
     worker = start_worker(env)
     try:
-        result = order_approve(order=proposal, user=user_a, seen_version=proposal.erp_version)
+        with scope(tenant=proposal.tenant):  # as the request runs it
+            result = order_approve(
+                order=proposal,
+                user=user_a,
+                seen_version=proposal.erp_version,
+                remirror=erp_sync_order,
+            )
         assert result.ok
         # Both tasks tried and were refused, then tried again.
         assert handler.wait_for(lambda h: h.refused >= 4), "no retry seen"

@@ -8,8 +8,8 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from contracts.models import Contract
+from erp_sync.mirror import erp_sync_tenant
 from erp_sync.models import ErpPedido
-from erp_sync.services import erp_sync_tenant
 from notifications.models import NotificationKind, SentMail
 from notifications.tasks import notify_signature_requested, send_daily_reminders
 from proposals.models import Order

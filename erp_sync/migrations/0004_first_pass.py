@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('erp_sync', '0002_sync_lag_label'),
+        ('erp_sync', '0003_skipped_record'),
     ]
 
     operations = [
