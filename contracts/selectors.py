@@ -99,3 +99,11 @@ def contract_signing_for_order(*, order: Order) -> ContractSigning:
         signed=signed_contract_history(order=order),
         can_upload=signed_contract_upload_allowed(order=order),
     )
+
+
+def contract_signer_emails_pending(*, contract: Contract) -> set[str]:
+    """E-mails (lower case) of the designated signers who still have to sign this DIGITAL
+    contract: everyone designated until the contract is signed (the signing reminders' read)."""
+    if contract.signature_mode != SignatureMode.DIGITAL or contract.signed_at is not None:
+        return set()
+    return {email.lower() for email in contract.signers.values_list("email", flat=True)}

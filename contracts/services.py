@@ -28,7 +28,9 @@ from erp_sync.gateway import (
     erp_signed_contract_store,
 )
 from erp_sync.router import erp_alias
+from notifications.tasks import notify_company_contract_uploaded
 from portal.accounts.models import User
+from portal.background.queue import enqueue_on_commit
 from portal.documents.pdf import company_for, render_pdf
 from portal.documents.stored import document_store_once
 from proposals.models import Attachment, AttachmentKind, AttachmentOrigin, Order, OrderStatus
@@ -169,6 +171,11 @@ def signed_contract_upload(
             attachment = _store(order=current_order, **record)
             contract.signed_at = now
             contract.save(update_fields=["signed_at"])
+            enqueue_on_commit(
+                notify_company_contract_uploaded,
+                tenant_id=order.tenant_id,
+                attachment_id=attachment.pk,
+            )
     except _ErpNotOpen:
         remirror(tenant=order.tenant, erp_id=order.erp_id)
         raise UploadRefused(

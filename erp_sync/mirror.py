@@ -48,7 +48,9 @@ from erp_sync.models import (
     SkippedRecord,
     SyncState,
 )
+from notifications.tasks import notify_proposal_created, notify_status_changed
 from portal.accounts.models import Customer, Tenant, User, normalize_email
+from portal.background.queue import enqueue_on_commit
 from proposals.models import (
     Attachment,
     AttachmentKind,
@@ -743,6 +745,27 @@ def _write_chunk(tenant: Tenant, data: _Aggregates, stats: SyncStats) -> None:
     _insert_rows(Installment, INSTALLMENT_COLUMNS, installments)
     _record_versions(tenant, orders, items, installments, previous_status, updated)
     _sync_documents(tenant, data, orders, updated)
+    # New proposals are announced once the tenant's initial load is done, never for it.
+    announced = created if created and _first_pass_done(tenant) else []
+    _notify_customers(tenant, announced, updated, previous_status)
+
+
+def _notify_customers(tenant: Tenant, created: list, updated: list, previous_status: dict):
+    """Once the chunk commits: e-mail the customer a new proposal, or an order the ERP moved
+    to Pedido or Cancelado (notifications.tasks)."""
+    for order in created:
+        if order.status == OrderStatus.PROPOSAL:
+            enqueue_on_commit(notify_proposal_created, tenant_id=tenant.pk, order_id=order.pk)
+    for order in updated:
+        moved = previous_status.get(order.erp_id) != order.status
+        if moved and order.status in (OrderStatus.ORDER, OrderStatus.CANCELLED):
+            enqueue_on_commit(
+                notify_status_changed,
+                tenant_id=tenant.pk,
+                order_id=order.pk,
+                to_status=order.status,
+                erp_version=order.erp_version,
+            )
 
 
 def _create_orders(tenant: Tenant, orders: list[Order]) -> None:
@@ -837,10 +860,19 @@ def _sync_orders(tenant: Tenant, erp_ids: list | None) -> SyncStats:
 # Public API --------------------------------------------------------------------------------
 
 
+def _first_pass_done(tenant: Tenant) -> bool:
+    return SyncState.objects.filter(tenant=tenant, first_pass_at__isnull=False).exists()
+
+
 def erp_sync_tenant(*, tenant: Tenant) -> SyncStats:
     """A full pass for one tenant: customers, then orders."""
     with scopes_disabled():
-        return _sync_customers(tenant, None) + _sync_orders(tenant, None)
+        stats = _sync_customers(tenant, None) + _sync_orders(tenant, None)
+    if not _first_pass_done(tenant):
+        SyncState.objects.update_or_create(
+            tenant=tenant, defaults={"first_pass_at": timezone.now()}
+        )
+    return stats
 
 
 def erp_sync_order(*, tenant: Tenant, erp_id: int) -> SyncStats:

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "proposals",
     "contracts",
     "erp_sync",
+    "notifications",
     # Before django_tasks_db: its `db_worker` command replaces the package's (a heartbeat).
     "portal.background",
     "django_tasks",
@@ -250,17 +251,27 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# EMAIL_BACKEND from the environment; unset: SMTP when EMAIL_HOST is set, else the console.
+# The demo uses Django's file backend: one file per message in EMAIL_FILE_PATH.
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
     if not os.environ.get("EMAIL_HOST")
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+# A mail server that does not answer holds a task, never a request: notifications are tasks.
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", 10))
+# A notification the mail server did not take is tried again after 1, 2, 4… minutes (at most
+# an hour apart), NOTIFICATION_MAX_ATTEMPTS times in all (then its task fails, seen in admin).
+NOTIFICATION_RETRY_SECONDS = float(os.environ.get("NOTIFICATION_RETRY_SECONDS", 60))
+NOTIFICATION_RETRY_MAX_SECONDS = float(os.environ.get("NOTIFICATION_RETRY_MAX_SECONDS", 3600))
+NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATION_MAX_ATTEMPTS", 10))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "portal@localhost")
 
 # Security headers. HTTPS-only settings switch on with HTTPS=1 (production behind TLS).
@@ -292,7 +303,8 @@ CONTENT_SECURITY_POLICY = {
 # Background work: Django's task framework (the django-tasks backport of Django 6's
 # django.tasks). TASKS_BACKEND picks the backend and no code names one: "database" (default;
 # django-tasks-db, `manage.py db_worker`), "rq" (RQ on Redis at RQ_URL; `pip install
-# django-tasks-rq`, workers are `manage.py rqworker`), "immediate" (runs in the caller; tests).
+# ".[rq]"`, workers are `manage.py rqworker --job-class django_tasks_rq.Job default`),
+# "immediate" (runs in the caller; tests).
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
 TASK_BACKENDS = {
     "database": "django_tasks_db.DatabaseBackend",
@@ -301,12 +313,26 @@ TASK_BACKENDS = {
 }
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
 if TASKS_BACKEND == "rq":
-    INSTALLED_APPS.append("django_rq")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     RQ_QUEUES = {"default": {"URL": os.environ.get("RQ_URL", "redis://127.0.0.1:6379/0")}}
 # A worker refreshes its heartbeat this often; a RUNNING task whose worker was not seen for
 # TASKS_WORKER_DEAD_AFTER_SECONDS runs again (longer than any pause of a live worker).
 TASKS_HEARTBEAT_SECONDS = float(os.environ.get("TASKS_HEARTBEAT_SECONDS", 5))
 TASKS_WORKER_DEAD_AFTER_SECONDS = float(os.environ.get("TASKS_WORKER_DEAD_AFTER_SECONDS", 60))
+# Daily jobs, each once a day at its local time (HH:MM; empty: off) by whichever worker comes
+# first.
+TASKS_DAILY = {
+    "reminders": {
+        "task": "notifications.tasks.send_daily_reminders",
+        "at": os.environ.get("REMINDERS_AT", "08:00"),
+    },
+    "prune": {
+        "task": "portal.background.tasks.task_results_prune",
+        "at": os.environ.get("TASKS_PRUNE_AT", "03:30"),
+    },
+}
+TASKS_KEEP_SUCCESSFUL_DAYS = int(os.environ.get("TASKS_KEEP_SUCCESSFUL_DAYS", 7))
+TASKS_KEEP_FAILED_DAYS = int(os.environ.get("TASKS_KEEP_FAILED_DAYS", 30))
 
 ERP_SYNC_POLL_SECONDS = float(os.environ.get("ERP_SYNC_POLL_SECONDS", 1))
 ERP_SYNC_RECONCILE_SECONDS = float(os.environ.get("ERP_SYNC_RECONCILE_SECONDS", 60))
