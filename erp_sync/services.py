@@ -307,6 +307,7 @@ def _sync_contracts(tenant: Tenant, orders: list[Order], data: _Aggregates) -> N
             if contract is not None:
                 contract.delete()
             continue
+        before = _signing_terms(contract) if contract is not None else None
         contract = contract or Contract(tenant=tenant, order=order)
         contract.erp_id = contrato.id
         contract.title = contrato.titulo
@@ -332,6 +333,21 @@ def _sync_contracts(tenant: Tenant, orders: list[Order], data: _Aggregates) -> N
             )
             for s in data.signatarios.get(order.erp_id, [])
         )
+        if before is not None and before != _signing_terms(contract):
+            # Signatures of what is no longer the contract (or by who no longer signs it) void.
+            # Imported here: contracts.services imports this module (erp_sync_order).
+            from contracts.signing import contract_signing_reconcile
+
+            contract.order = order
+            contract_signing_reconcile(contract=contract)
+
+
+def _signing_terms(contract: Contract) -> tuple:
+    """What a digital signature binds: the contract's content, its mode and its signers."""
+    from contracts.services import contract_source_key
+
+    signers = sorted(contract.signers.values_list("email", "role"))
+    return (contract_source_key(contract), contract.signature_mode, signers)
 
 
 def _sync_attachments(tenant: Tenant, orders: list[Order], data: _Aggregates) -> None:
