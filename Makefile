@@ -19,16 +19,21 @@ var:
 	@mkdir -p var
 
 # gunicorn's control socket is off: its default path (~/.gunicorn) would clash between two demos.
+# The demo's own time-stamp authority (a DEMONSTRATION certificate) listens on a free port of
+# 127.0.0.1; the seals of the web server and the follower use it (TSA_URL).
 run: $(BIN)/.installed | var
 	@bin/system-deps
 	$(BIN)/python manage.py migrate --noinput -v 0
 	$(BIN)/python manage.py collectstatic --noinput -v 0
-	PUBLIC_PORT=$(PORT) $(BIN)/python manage.py demo
-	@echo "Serving on http://localhost:$(PORT)/ (Ctrl+C stops the server and the ERP follower)"
-	@$(BIN)/python manage.py erp_sync --follow & follower=$$!; \
-	  trap 'kill $$follower 2>/dev/null; wait $$follower' EXIT; \
-	  PUBLIC_PORT=$(PORT) $(BIN)/gunicorn portal.wsgi -b 0.0.0.0:$(PORT) -w 3 --access-logfile - \
-	    --no-control-socket
+	@rm -f var/demo-tsa.url
+	@$(BIN)/python manage.py demo_tsa --url-file var/demo-tsa.url & tsa=$$!; \
+	  trap 'kill $$tsa $$follower 2>/dev/null; wait' EXIT; \
+	  while [ ! -s var/demo-tsa.url ]; do kill -0 $$tsa || exit 1; sleep 0.2; done; \
+	  export TSA_URL=$$(cat var/demo-tsa.url) PUBLIC_PORT=$(PORT); \
+	  $(BIN)/python manage.py demo || exit 1; \
+	  echo "Serving on http://localhost:$(PORT)/ (Ctrl+C stops the server, the ERP follower and the demo TSA)"; \
+	  $(BIN)/python manage.py erp_sync --follow & follower=$$!; \
+	  $(BIN)/gunicorn portal.wsgi -b 0.0.0.0:$(PORT) -w 3 --access-logfile - --no-control-socket
 
 test: $(BIN)/.installed
 	@bin/system-deps --test

@@ -20,6 +20,7 @@ from django.db import DatabaseError, connections
 from django.utils import timezone
 from psycopg.conninfo import make_conninfo
 
+from contracts.seal import signatures_retry_pending
 from erp_sync.router import erp_alias
 from erp_sync.services import (
     SyncStats,
@@ -109,6 +110,17 @@ class Follower:
             self._report(tenant, stats, started, full_pass=True)
             proposals += stats.proposals_changed
         self._prerender(proposals)
+        self._retry_signatures()
+
+    def _retry_signatures(self) -> None:
+        """Seals that failed and timestamps the TSA owed, once per reconcile (with back-off)."""
+        try:
+            done = signatures_retry_pending()
+        except Exception:
+            logger.exception("Retrying seals and timestamps failed")
+            return
+        if any(done.values()):
+            logger.info("Digital signatures: %(sealed)d sealed, %(timestamped)d timestamped", done)
 
     def _prerender(self, order_ids: list[int]) -> None:
         if len(order_ids) > self.prerender_limit:

@@ -1,3 +1,7 @@
+import getpass
+import os
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django_scopes import scopes_disabled
@@ -8,7 +12,8 @@ from portal.accounts.models import Tenant, TenantDomain
 class Command(BaseCommand):
     help = (
         "Support: tenants add SLUG --name NAME --erp-company ID --domain HOST | "
-        "domain-add SLUG HOST | domain-remove SLUG HOST | list"
+        "domain-add SLUG HOST | domain-remove SLUG HOST | list | "
+        "certificate SLUG --demo | --pkcs12 FILE [--password P]"
     )
 
     def add_arguments(self, parser):
@@ -23,6 +28,19 @@ class Command(BaseCommand):
             action.add_argument("slug")
             action.add_argument("host")
         actions.add_parser("list")
+        certificate = actions.add_parser(
+            "certificate",
+            help="the tenant's sealing certificate (digital signatures): a PKCS#12, or --demo "
+            "for one from the demo CA (made once)",
+        )
+        certificate.add_argument("slug")
+        source = certificate.add_mutually_exclusive_group(required=True)
+        source.add_argument("--demo", action="store_true")
+        source.add_argument("--pkcs12", metavar="FILE")
+        certificate.add_argument(
+            "--password",
+            help="the PKCS#12's password (default: $PKCS12_PASSWORD, else asked for)",
+        )
 
     def handle(self, *args, action, **options):
         with scopes_disabled(), transaction.atomic():
@@ -82,3 +100,35 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{tenant.slug}\tERP {tenant.erp_company_id}\t{tenant.name}{state}\t{hosts}"
             )
+
+    def certificate(self, *, slug, demo, pkcs12, password=None, **options):
+        # The sealing certificate belongs to the digital signature (contracts.pki).
+        from contracts.pki import (
+            CertificateRefused,
+            sealing_certificate_demo,
+            sealing_certificate_install,
+        )
+
+        tenant = self._tenant(slug)
+        try:
+            if demo:
+                record = sealing_certificate_demo(tenant=tenant)
+            else:
+                try:
+                    data = Path(pkcs12).read_bytes()
+                except OSError as error:
+                    raise CommandError(f"Cannot read {pkcs12}: {error.strerror}.") from error
+                if password is None:
+                    password = os.environ.get("PKCS12_PASSWORD")
+                if password is None:
+                    password = getpass.getpass("PKCS#12 password: ")
+                record = sealing_certificate_install(
+                    tenant=tenant, pkcs12_data=data, password=password
+                )
+        except CertificateRefused as refused:
+            raise CommandError(refused.message) from refused
+        kind = " (DEMO: no legal value)" if record.is_demo else ""
+        self.stdout.write(
+            f"Sealing certificate of {slug}{kind}: {record.subject}, issued by {record.issuer}, "
+            f"valid until {record.not_after:%Y-%m-%d}, SHA-256 {record.fingerprint_sha256}."
+        )
