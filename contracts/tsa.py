@@ -33,6 +33,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             self.send_error(400, "Malformed timestamp query")
             return
+        self.server.answered += 1
         self.send_response(200)
         self.send_header("Content-Type", "application/timestamp-reply")
         self.send_header("Content-Length", str(len(reply)))
@@ -53,6 +54,7 @@ class DemoTimestampServer(ThreadingHTTPServer):
             tsa_key=key,
             certs_to_embed=[pki.to_asn1(authority.certificate)],
         )
+        self.answered = 0  # timestamp requests answered (tests check the exchange happened)
         super().__init__((host, port), _Handler)
 
     @property

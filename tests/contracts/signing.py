@@ -81,3 +81,12 @@ def sign(client, email, password, *, number=NUMBER):
     response = request_code(client, email, password, number=number)
     assert response.status_code == 303, response.content.decode()[:2000]
     return send_code(client, last_code(email), number=number)
+
+
+def sign_all(users: dict, password: str, *, number=NUMBER) -> None:
+    """Every designated signer signs, in order, each in their own session."""
+    from tests.conftest import HOST_A, host_client
+
+    for email, user in users.items():
+        response = sign(host_client(HOST_A, user), email, password, number=number)
+        assert response.status_code == 303
