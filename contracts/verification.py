@@ -21,7 +21,7 @@ from pyhanko.sign.validation import (
 from pyhanko_certvalidator import ValidationContext
 
 from contracts import pki
-from contracts.models import DigitalSignature, SealedContract
+from contracts.models import DigitalSignature, SealedContract, SealingCertificate
 from contracts.seal import verification_code_normalize
 from portal import formats
 from portal.accounts.models import Tenant
@@ -118,6 +118,13 @@ def _signers(seal: SealedContract | None) -> list[SignerLine]:
     ]
 
 
+def _certificate_name(tenant: Tenant, fingerprint: str) -> str:
+    record = SealingCertificate.objects.filter(
+        tenant=tenant, fingerprint_sha256=fingerprint
+    ).first()
+    return f"{record.subject}, emitido por {record.issuer}" if record else ""
+
+
 def _seal_record(tenant: Tenant, field_name: str | None) -> SealedContract | None:
     if not field_name or not field_name.startswith("Selo-"):
         return None
@@ -148,7 +155,8 @@ def verify_pdf(*, tenant: Tenant, content: bytes) -> Verification:
     except Exception:
         logger.info("Seal validation raised on an uploaded PDF", exc_info=True)
         return Verification(ALTERED)
-    ours = pki.fingerprint(seal_signature.signer_cert) in sealers
+    signer_fingerprint = pki.fingerprint(seal_signature.signer_cert)
+    ours = signer_fingerprint in sealers
     record = _seal_record(tenant, seal_signature.field_name) if ours else None
     modification, unchanged = _modification(status)
     timestamp_at, timestamp_trusted, timestamp_kind = None, False, ""
@@ -183,7 +191,7 @@ def verify_pdf(*, tenant: Tenant, content: bytes) -> Verification:
         trusted=status.trusted,
         ours=ours,
         sealed_at=status.signer_reported_dt,
-        certificate_subject=seal_signature.signer_cert.subject.human_friendly,
+        certificate_subject=_certificate_name(tenant, signer_fingerprint) if ours else "",
         timestamp_at=timestamp_at,
         timestamp_trusted=timestamp_trusted,
         timestamp_kind=timestamp_kind,
