@@ -15,6 +15,7 @@ stored), so they move onto a task queue unchanged; `signatures_retry_pending` is
 
 import asyncio
 import datetime
+import functools
 import hashlib
 import io
 import json
@@ -233,7 +234,14 @@ def validation_context(certificate: SealingCertificate) -> ValidationContext:
 def _timestamper() -> HTTPTimeStamper | None:
     if not settings.TSA_URL:
         return None
-    return HTTPTimeStamper(settings.TSA_URL, timeout=settings.TSA_TIMEOUT)
+    return _http_timestamper(settings.TSA_URL, settings.TSA_TIMEOUT)
+
+
+@functools.lru_cache(maxsize=4)
+def _http_timestamper(url: str, timeout: float) -> HTTPTimeStamper:
+    """One per TSA and process: pyHanko sizes each signature with a sample token that the
+    timestamper keeps, so only the first seal of a process asks the TSA twice."""
+    return HTTPTimeStamper(url, timeout=timeout)
 
 
 def _sign(pdf: bytes, *, certificate: SealingCertificate, code: str, tenant, tsa: bool) -> bytes:
