@@ -27,10 +27,11 @@ CLAUSES = 36  # 5 A4 pages of contract under the letterhead
 
 def _setup():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings_test")
-    import portal.wsgi  # noqa: F401
     from django.conf import settings
     from django.db import connection
     from django.test.utils import setup_test_environment
+
+    import portal.wsgi  # noqa: F401
 
     settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="bench-seal-")
     settings.STORAGES["default"]["OPTIONS"]["location"] = settings.MEDIA_ROOT
@@ -181,10 +182,7 @@ def main() -> None:
     server.shutdown()
 
     def cell(samples):
-        return (
-            f"{statistics.median(samples):,.0f} | {min(samples):,.0f} | "
-            f"{max(samples):,.0f}"
-        )
+        return f"{statistics.median(samples):,.0f} | {min(samples):,.0f} | {max(samples):,.0f}"
 
     print(
         f"Seal of a {pages}-page contract + evidence page, {args.runs} runs after 1 warm-up, "
