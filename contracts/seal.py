@@ -30,9 +30,9 @@ import segno
 from asn1crypto import cms, tsp
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -188,15 +188,15 @@ def _consent_text(events: list[SignatureEvent]) -> str:
     return next((e.consent_text for e in reversed(events) if e.kind == EventKind.SIGNED), "")
 
 
-def _merge(contract_pdf: bytes, evidence_pdf: bytes) -> tuple[bytes, int]:
+def _merge(contract_pdf: bytes, evidence_pdf: bytes) -> bytes:
+    """The contract followed by its evidence page: one document for the seal to cover."""
     writer = PdfWriter()
-    contract_reader = PdfReader(io.BytesIO(contract_pdf))
-    writer.append(contract_reader)
+    writer.append(PdfReader(io.BytesIO(contract_pdf)))
     writer.append(PdfReader(io.BytesIO(evidence_pdf)))
     writer.add_metadata({"/Producer": "Portal do Cliente"})
     output = io.BytesIO()
     writer.write(output)
-    return output.getvalue(), len(contract_reader.pages)
+    return output.getvalue()
 
 
 # pyHanko ---------------------------------------------------------------------------------------
@@ -365,8 +365,7 @@ def _erp_send(*, order, seal: SealedContract, content: bytes, signatures, event:
 
 
 def _store(content: bytes, tenant) -> str:
-    from django.core.files.storage import default_storage
-
+    """Evidence files: a generated key, never overwritten, never deleted once a seal names it."""
     return default_storage.save(
         f"sealed/{tenant.slug}/{uuid.uuid4().hex}.pdf", ContentFile(content)
     )
@@ -411,7 +410,7 @@ def contract_seal(*, trail_id: int) -> SealedContract | None:
             code=code,
             certificate=certificate,
         )
-        merged, _pages = _merge(contract_pdf, evidence_pdf)
+        merged = _merge(contract_pdf, evidence_pdf)
         sealed, timestamped = _seal_bytes(
             merged, certificate=certificate, code=code, tenant=order.tenant
         )
@@ -483,8 +482,7 @@ def _record_seal(
 
 
 def _delete_unused(name: str) -> None:
-    from django.core.files.storage import default_storage
-
+    """A seal built by the loser of a race (never recorded, never sent)."""
     default_storage.delete(name)
 
 
@@ -620,7 +618,7 @@ def signatures_retry_pending(*, now=None) -> dict:
             .values_list("pk", flat=True)
         )
         pending = SealedContract.objects.filter(
-            Q(timestamp_pending=True), voided_at__isnull=True
+            timestamp_pending=True, voided_at__isnull=True
         ).order_by("pk")
         for trail_id in list(waiting):
             try:
