@@ -18,27 +18,30 @@ $(BIN)/.installed: pyproject.toml
 var:
 	@mkdir -p var
 
+# The task worker runs at nice 10: the mirror and the web server go first for the CPU.
 # gunicorn's control socket is off: its default path (~/.gunicorn) would clash between two demos.
 # The demo's own time-stamp authority (a DEMONSTRATION certificate) listens on a free port of
-# 127.0.0.1; the seals of the web server and the follower use it (TSA_URL).
+# 127.0.0.1; the seals made by the task worker use it (TSA_URL).
 run: $(BIN)/.installed | var
 	@bin/system-deps
 	$(BIN)/python manage.py migrate --noinput -v 0
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	@rm -f var/demo-tsa.url
 	@$(BIN)/python manage.py demo_tsa --url-file var/demo-tsa.url & tsa=$$!; \
-	  trap 'kill $$tsa $$follower 2>/dev/null; wait' EXIT; \
+	  trap 'kill $$tsa $$follower $$worker 2>/dev/null; wait' EXIT; \
 	  while [ ! -s var/demo-tsa.url ]; do kill -0 $$tsa || exit 1; sleep 0.2; done; \
 	  export TSA_URL=$$(cat var/demo-tsa.url) PUBLIC_PORT=$(PORT); \
 	  $(BIN)/python manage.py demo || exit 1; \
-	  echo "Serving on http://localhost:$(PORT)/ (Ctrl+C stops the server, the ERP follower and the demo TSA)"; \
+	  echo "Serving on http://localhost:$(PORT)/ (Ctrl+C stops the server, the ERP follower, the task worker and the demo TSA)"; \
 	  $(BIN)/python manage.py erp_sync --follow & follower=$$!; \
+	  nice -n 10 $(BIN)/python manage.py db_worker & worker=$$!; \
 	  $(BIN)/gunicorn portal.wsgi -b 0.0.0.0:$(PORT) -w 3 --access-logfile - --no-control-socket
 
 test: $(BIN)/.installed
 	@bin/system-deps --test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(MAKE) --no-print-directory test-sqlite test-pg test-pg-split
 
 # The embedded default: SQLite, ERP tables in the portal's database. Browser tests run here.
@@ -57,4 +60,4 @@ test-pg-split: $(BIN)/.installed
 	  REQUIRE_POSTGRES=1 $(BIN)/pytest -q -m "not e2e"
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports --no-cache

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from contracts.evidence import evidence_chain_verify
+from contracts.formats import device_summary
 from contracts.models import (
     Contract,
     ContractSigner,
@@ -22,7 +23,6 @@ from contracts.models import (
     SignatureTrail,
 )
 from contracts.pki import CertificateRefused, sealing_certificate_install
-from contracts.seal import device_summary
 from contracts.services import contract_pdf_ensure
 from contracts.signing import signing_request_send
 from portal.accounts.admin_site import (
@@ -32,8 +32,8 @@ from portal.accounts.admin_site import (
     ReadOnlyTabularInline,
 )
 from portal.accounts.models import User
+from portal.documents.downloads import stored_file_response
 from portal.formats import cpf_masked, datetime_br, datetime_seconds_br, datetime_utc
-from proposals.downloads import stored_file_response
 
 EDIT_SIGNERS = frozenset({"view", "add", "change", "delete"})
 

@@ -24,7 +24,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -33,9 +33,6 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
-from pyhanko.sign.signers import SimpleSigner
-from pyhanko_certvalidator.registry import SimpleCertificateStore
-from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from contracts.models import SealingCertificate
 from portal.accounts.models import Tenant
@@ -368,47 +365,14 @@ def sealing_certificate_active(*, tenant: Tenant) -> SealingCertificate | None:
     )
 
 
-class SealSigner(SimpleSigner):
-    """pyHanko's SimpleSigner, with the private key parsed once per seal.
-
-    SimpleSigner parses the key again for every signature it makes (two per seal: one to size
-    the signature, one for real), and cryptography checks an RSA key each time it is parsed,
-    ~0.1 s apiece: a third of a seal's time went there.
-    """
-
-    def __init__(self, *, key, **kwargs):
-        super().__init__(**kwargs)
-        self._key = key
-
-    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
-        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
-        algorithm = get_pyca_cryptography_hash(digest_algorithm)
-        if mechanism.signature_algo == "rsassa_pkcs1v15" and isinstance(
-            self._key, rsa.RSAPrivateKey
-        ):
-            return self._key.sign(data, padding.PKCS1v15(), algorithm)
-        if mechanism.signature_algo == "ecdsa" and isinstance(
-            self._key, ec.EllipticCurvePrivateKey
-        ):
-            return self._key.sign(data, ec.ECDSA(algorithm))
-        return super().sign_raw(data, digest_algorithm)
-
-
-def sealing_signer(certificate: SealingCertificate) -> SealSigner:
-    """pyHanko's signer for the certificate (decrypts the PKCS#12 in memory only)."""
+def sealing_key_and_chain(certificate: SealingCertificate) -> tuple:
+    """The certificate's private key, its certificate and CA chain (cryptography objects),
+    decrypted in memory only."""
     with certificate.pkcs12.open("rb") as stream:
         data = secret_decrypt(stream.read())
     password = secret_decrypt(certificate.password_encrypted.encode("ascii")).decode()
     bundle = _read_pkcs12(data, password)
-    key_der = bundle.key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return SealSigner(
-        key=bundle.key,
-        signing_cert=to_asn1(bundle.certificate),
-        signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
-        cert_registry=SimpleCertificateStore.from_certs([to_asn1(c) for c in bundle.chain]),
-    )
+    return bundle.key, bundle.certificate, bundle.chain
 
 
 def tenant_trust_anchors(*, tenant: Tenant) -> tuple[list, set[str]]:

@@ -4,7 +4,7 @@ Step 1 (`signing_start`): the signer has read the contract, ticked the consent, 
 CPF and their password again; the password is checked and a 6-digit code goes to their e-mail.
 Step 2 (`signing_confirm`): the right code, within 10 minutes and 5 tries, signs. Every step,
 accepted or refused, is an evidence event (contracts.evidence). When the last designated signer
-signs, the contract is sealed after the commit (contracts.seal).
+signs, the contract is sealed on the task queue after the commit (contracts.tasks).
 
 Each step locks the contract's trail, so a double submit, two tabs or a stale page make one
 signature: the second finds it already there (and a unique constraint backs that up).
@@ -38,8 +38,10 @@ from contracts.models import (
 )
 from contracts.selectors import DigitalSigning, digital_signing_for
 from contracts.services import contract_pdf_ensure, contract_source_key
+from contracts.tasks import contract_seal_task
 from portal.accounts.models import User
 from portal.accounts.selectors import tenant_absolute_url
+from portal.background.queue import enqueue_on_commit
 from proposals.models import OrderStatus
 
 logger = logging.getLogger(__name__)
@@ -320,7 +322,7 @@ def signing_confirm(*, contract: Contract, signer: Signer, code: str) -> Signing
             )
             complete = _complete(contract, trail)
             if complete:
-                transaction.on_commit(lambda: seal_after_commit(trail_id=trail.pk))
+                enqueue_on_commit(contract_seal_task, trail_id=trail.pk)
             return SigningResult(signature, created=True, complete=complete)
     raise SigningRefused(refusal)
 
@@ -336,17 +338,6 @@ def _complete(contract: Contract, trail: SignatureTrail) -> bool:
         ).values_list("email", flat=True)
     )
     return designated <= signed
-
-
-def seal_after_commit(*, trail_id: int) -> None:
-    """Seal now that the signatures are committed; a failure leaves it to the retry (the
-    signer's request has already succeeded)."""
-    from contracts.seal import contract_seal
-
-    try:
-        contract_seal(trail_id=trail_id)
-    except Exception:
-        logger.exception("Sealing trail %s failed; the retry will try again", trail_id)
 
 
 # Change after signing -------------------------------------------------------------------------
@@ -426,7 +417,7 @@ def contract_signing_reconcile(*, contract: Contract) -> list[DigitalSignature]:
             and not SealedContract.objects.filter(trail=trail, voided_at__isnull=True).exists()
             and _complete(contract, trail)
         ):
-            transaction.on_commit(lambda: seal_after_commit(trail_id=trail.pk))
+            enqueue_on_commit(contract_seal_task, trail_id=trail.pk)
         if voided:
             transaction.on_commit(lambda: _send_voided(contract=contract, signatures=voided))
     return voided

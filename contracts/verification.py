@@ -21,8 +21,8 @@ from pyhanko.sign.validation import (
 from pyhanko_certvalidator import ValidationContext
 
 from contracts import pki
+from contracts.formats import verification_code_normalize
 from contracts.models import DigitalSignature, SealedContract, SealingCertificate
-from contracts.seal import verification_code_normalize
 from portal import formats
 from portal.accounts.models import Tenant
 

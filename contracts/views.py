@@ -12,16 +12,17 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from contracts import selectors, services
 from contracts import signing as signing_services
+from contracts.formats import verification_code_normalize
 from contracts.forms import SignedContractForm, SigningCodeForm, SigningForm, VerifyUploadForm
 from contracts.models import SIGNING_CODE_MINUTES
-from contracts.seal import verification_code_normalize
 from contracts.signing import Signer
 from contracts.uploads import SizeLimitUploadHandler
 from contracts.verification import verify_pdf, verify_stored
+from erp_sync.mirror import erp_sync_order
+from portal.documents.downloads import stored_file_response
+from portal.http import SeeOther
 from portal.ratelimit import rate_limit_exceeded
-from proposals.downloads import stored_file_response
 from proposals.services import order_approval_blockers
-from proposals.views import SeeOther
 
 
 @csrf_exempt  # only to install the upload size limit first: _upload checks CSRF itself
@@ -62,6 +63,7 @@ def _upload(request, numero: int, handler: SizeLimitUploadHandler):
             order=order,
             user=request.user,
             upload=form.cleaned_data["arquivo"],
+            remirror=erp_sync_order,
             ip_address=request.META.get("REMOTE_ADDR"),
         )
     except services.UploadRefused as refused:

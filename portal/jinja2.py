@@ -41,6 +41,8 @@ def environment(**options) -> Environment:
             "datetime_seconds_br": formats.datetime_seconds_br,
             "datetime_utc": formats.datetime_utc,
             "cpf_masked": formats.cpf_masked,
+            "cpf_cnpj_br": formats.cpf_cnpj_br,
+            "filesize_br": formats.filesize_br,
         }
     )
     return env

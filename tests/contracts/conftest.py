@@ -18,3 +18,15 @@ def tsa(settings):
 @pytest.fixture
 def certificate_a(tenant_a):
     return sealing_certificate_demo(tenant=tenant_a)
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_at_once(settings):
+    """Sealing runs on the task queue: here in the caller, right after the commit (django-tasks'
+    immediate backend); the browser journey runs it in a real worker process."""
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default"],
+        }
+    }

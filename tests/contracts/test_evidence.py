@@ -5,6 +5,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from contracts.evidence import evidence_append, evidence_chain_verify
 from contracts.models import (
@@ -46,40 +47,43 @@ def trail(customer_a):
 
 
 def test_a_clean_chain_verifies(trail):
-    report = evidence_chain_verify(trail=trail)
-    assert report.intact and report.events == 3
+    with scopes_disabled():
+        report = evidence_chain_verify(trail=trail)
+        assert report.intact and report.events == 3
 
 
 def test_services_cannot_change_or_delete_evidence(trail):
-    event = SignatureEvent.objects.filter(trail=trail).first()
-    event.full_name = "Outra Pessoa"
-    with pytest.raises(EvidenceIsAppendOnly):
-        event.save()
-    with pytest.raises(EvidenceIsAppendOnly):
-        event.delete()
-    with pytest.raises(EvidenceIsAppendOnly):
-        SignatureEvent.objects.filter(trail=trail).update(full_name="Outra Pessoa")
-    with pytest.raises(EvidenceIsAppendOnly):
-        SignatureEvent.objects.filter(trail=trail).delete()
-    assert evidence_chain_verify(trail=trail).intact
+    with scopes_disabled():
+        event = SignatureEvent.objects.filter(trail=trail).first()
+        event.full_name = "Outra Pessoa"
+        with pytest.raises(EvidenceIsAppendOnly):
+            event.save()
+        with pytest.raises(EvidenceIsAppendOnly):
+            event.delete()
+        with pytest.raises(EvidenceIsAppendOnly):
+            SignatureEvent.objects.filter(trail=trail).update(full_name="Outra Pessoa")
+        with pytest.raises(EvidenceIsAppendOnly):
+            SignatureEvent.objects.filter(trail=trail).delete()
+        assert evidence_chain_verify(trail=trail).intact
 
 
 def test_the_admin_offers_no_way_to_change_or_delete_evidence(trail, tenant_a):
-    staff = UserFactory(customer=None, tenant=tenant_a, email="equipe@alfa.test", is_staff=True)
-    client = host_client(HOST_A, staff)
-    change = reverse("admin:contracts_signaturetrail_change", args=[trail.pk])
-    page = client.get(change)
-    assert page.status_code == 200
-    content = page.content.decode()
-    assert "íntegra: 3 eventos" in content
-    assert "Maria da Silva Souza" in content
-    assert 'name="_save"' not in content
-    assert client.post(change, {"order_number": 1}).status_code == 403
-    delete = reverse("admin:contracts_signaturetrail_delete", args=[trail.pk])
-    assert client.post(delete, {"post": "yes"}).status_code == 403
-    with pytest.raises(NoReverseMatch):  # SignatureEvent has no admin of its own
-        reverse("admin:contracts_signatureevent_change", args=[1])
-    assert SignatureEvent.objects.filter(trail=trail).count() == 3
+    with scopes_disabled():
+        staff = UserFactory(customer=None, tenant=tenant_a, email="equipe@alfa.test", is_staff=True)
+        client = host_client(HOST_A, staff)
+        change = reverse("admin:contracts_signaturetrail_change", args=[trail.pk])
+        page = client.get(change)
+        assert page.status_code == 200
+        content = page.content.decode()
+        assert "íntegra: 3 eventos" in content
+        assert "Maria da Silva Souza" in content
+        assert 'name="_save"' not in content
+        assert client.post(change, {"order_number": 1}).status_code == 403
+        delete = reverse("admin:contracts_signaturetrail_delete", args=[trail.pk])
+        assert client.post(delete, {"post": "yes"}).status_code == 403
+        with pytest.raises(NoReverseMatch):  # SignatureEvent has no admin of its own
+            reverse("admin:contracts_signatureevent_change", args=[1])
+        assert SignatureEvent.objects.filter(trail=trail).count() == 3
 
 
 def _behind_the_portals_back(sql: str, params=()) -> None:
@@ -92,42 +96,46 @@ def _behind_the_portals_back(sql: str, params=()) -> None:
 
 
 def test_an_edited_row_breaks_the_chain(trail):
-    event = SignatureEvent.objects.get(trail=trail, seq=2)
-    _behind_the_portals_back(
-        "UPDATE contracts_signatureevent SET ip_address = %s WHERE id = %s",
-        ["198.51.100.1", event.pk],
-    )
-    report = evidence_chain_verify(trail=trail)
-    assert report.problems == ["Evento nº 2 foi alterado depois de registrado."]
+    with scopes_disabled():
+        event = SignatureEvent.objects.get(trail=trail, seq=2)
+        _behind_the_portals_back(
+            "UPDATE contracts_signatureevent SET ip_address = %s WHERE id = %s",
+            ["198.51.100.1", event.pk],
+        )
+        report = evidence_chain_verify(trail=trail)
+        assert report.problems == ["Evento nº 2 foi alterado depois de registrado."]
 
 
 def test_a_removed_row_breaks_the_chain(trail):
-    event = SignatureEvent.objects.get(trail=trail, seq=2)
-    _behind_the_portals_back("DELETE FROM contracts_signatureevent WHERE id = %s", [event.pk])
-    report = evidence_chain_verify(trail=trail)
-    assert "Evento nº 2 ausente." in report.problems
-    assert "Evento nº 3 não aponta para o evento anterior." in report.problems
+    with scopes_disabled():
+        event = SignatureEvent.objects.get(trail=trail, seq=2)
+        _behind_the_portals_back("DELETE FROM contracts_signatureevent WHERE id = %s", [event.pk])
+        report = evidence_chain_verify(trail=trail)
+        assert "Evento nº 2 ausente." in report.problems
+        assert "Evento nº 3 não aponta para o evento anterior." in report.problems
 
 
 def test_a_removed_last_row_breaks_the_chain(trail):
-    event = SignatureEvent.objects.get(trail=trail, seq=3)
-    _behind_the_portals_back("DELETE FROM contracts_signatureevent WHERE id = %s", [event.pk])
-    report = evidence_chain_verify(trail=trail)
-    assert not report.intact
-    assert "eventos finais foram removidos" in report.problems[0]
+    with scopes_disabled():
+        event = SignatureEvent.objects.get(trail=trail, seq=3)
+        _behind_the_portals_back("DELETE FROM contracts_signatureevent WHERE id = %s", [event.pk])
+        report = evidence_chain_verify(trail=trail)
+        assert not report.intact
+        assert "eventos finais foram removidos" in report.problems[0]
 
 
 @pytest.mark.postgres
 def test_postgresql_refuses_update_and_delete_of_evidence(trail):
-    event = SignatureEvent.objects.filter(trail=trail).first()
-    for sql in (
-        "UPDATE contracts_signatureevent SET full_name = 'X' WHERE id = %s",
-        "DELETE FROM contracts_signatureevent WHERE id = %s",
-    ):
-        with (
-            pytest.raises(DatabaseError, match="append-only"),
-            transaction.atomic(),
-            connection.cursor() as cursor,
+    with scopes_disabled():
+        event = SignatureEvent.objects.filter(trail=trail).first()
+        for sql in (
+            "UPDATE contracts_signatureevent SET full_name = 'X' WHERE id = %s",
+            "DELETE FROM contracts_signatureevent WHERE id = %s",
         ):
-            cursor.execute(sql, [event.pk])
-    assert evidence_chain_verify(trail=trail).intact
+            with (
+                pytest.raises(DatabaseError, match="append-only"),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
+                cursor.execute(sql, [event.pk])
+        assert evidence_chain_verify(trail=trail).intact

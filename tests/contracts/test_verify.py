@@ -14,6 +14,7 @@ from cryptography.x509.oid import NameOID
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from django_scopes import scopes_disabled
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
@@ -52,45 +53,48 @@ def upload(content: bytes, host=HOST_A):
 
 
 def test_the_sealed_pdf_is_accepted_by_upload(seal, customer_a):
-    response = upload(content_of(seal))
-    assert response.status_code == 200
-    page = text(response)
-    assert "Documento íntegro: selado por este portal e sem alterações depois do selo." in page
-    assert "certificado deste portal (cadeia confiável)" in page
-    assert "apenas dados de validação e carimbos do tempo" in page
-    assert "dados de validação incorporados (LTV)" in page
-    assert seal.verification_code in page
-    assert "O arquivo enviado é idêntico ao que o portal selou." in page
-    for email, name in NAMES.items():
-        assert name in page
-        digits = re.sub(r"\D", "", CPFS[email])
-        assert f"***.{digits[3:6]}.{digits[6:9]}-**" in page
-        assert digits not in page and email not in page
-    assert "Testemunha" in page
-    # Nothing else about the customer: not its name, not the order.
-    assert customer_a.name not in page
-    assert "7017" not in page
+    with scopes_disabled():
+        response = upload(content_of(seal))
+        assert response.status_code == 200
+        page = text(response)
+        assert "Documento íntegro: selado por este portal e sem alterações depois do selo." in page
+        assert "certificado deste portal (cadeia confiável)" in page
+        assert "apenas dados de validação e carimbos do tempo" in page
+        assert "dados de validação incorporados (LTV)" in page
+        assert seal.verification_code in page
+        assert "O arquivo enviado é idêntico ao que o portal selou." in page
+        for email, name in NAMES.items():
+            assert name in page
+            digits = re.sub(r"\D", "", CPFS[email])
+            assert f"***.{digits[3:6]}.{digits[6:9]}-**" in page
+            assert digits not in page and email not in page
+        assert "Testemunha" in page
+        # Nothing else about the customer: not its name, not the order.
+        assert customer_a.name not in page
+        assert "7017" not in page
 
 
 def test_a_tampered_pdf_is_rejected(seal):
-    content = bytearray(content_of(seal))
-    at = content.index(b"stream", 200) + 40
-    content[at] ^= 0x01
-    page = text(upload(bytes(content)))
-    assert "Documento alterado: o conteúdo não confere com o selo digital." in page
-    assert NAMES["parte1@clientealfa.com.br"] not in page
+    with scopes_disabled():
+        content = bytearray(content_of(seal))
+        at = content.index(b"stream", 200) + 40
+        content[at] ^= 0x01
+        page = text(upload(bytes(content)))
+        assert "Documento alterado: o conteúdo não confere com o selo digital." in page
+        assert NAMES["parte1@clientealfa.com.br"] not in page
 
 
 def test_a_change_after_the_seal_is_reported(seal):
-    writer = IncrementalPdfFileWriter(io.BytesIO(content_of(seal)))
-    page_object = writer.root["/Pages"]["/Kids"][0].get_object()
-    page_object["/Rotate"] = generic.NumberObject(90)
-    writer.update_container(page_object)
-    output = io.BytesIO()
-    writer.write(output)
-    page = text(upload(output.getvalue()))
-    assert "O selo é autêntico, mas o documento recebeu alterações depois dele." in page
-    assert "O documento foi modificado depois do selo" in page
+    with scopes_disabled():
+        writer = IncrementalPdfFileWriter(io.BytesIO(content_of(seal)))
+        page_object = writer.root["/Pages"]["/Kids"][0].get_object()
+        page_object["/Rotate"] = generic.NumberObject(90)
+        writer.update_container(page_object)
+        output = io.BytesIO()
+        writer.write(output)
+        page = text(upload(output.getvalue()))
+        assert "O selo é autêntico, mas o documento recebeu alterações depois dele." in page
+        assert "O documento foi modificado depois do selo" in page
 
 
 def _foreign_pkcs12() -> bytes:
@@ -121,23 +125,25 @@ def _self_signed_ca():
 
 
 def test_a_pdf_sealed_by_a_foreign_certificate_is_rejected(certificate_a):
-    signer = signers.SimpleSigner.load_pkcs12_data(_foreign_pkcs12(), other_certs=[])
-    meta = signers.PdfSignatureMetadata(
-        field_name="Selo-AAAA-BBBB-CCCC", subfilter=fields.SigSeedSubFilter.PADES
-    )
-    output = signers.PdfSigner(meta, signer=signer).sign_pdf(
-        IncrementalPdfFileWriter(io.BytesIO(pdf_bytes(1)))
-    )
-    page = text(upload(output.getvalue()))
-    assert "Este PDF não foi selado por este portal." in page
-    assert "certificado desconhecido para este portal" in page
+    with scopes_disabled():
+        signer = signers.SimpleSigner.load_pkcs12_data(_foreign_pkcs12(), other_certs=[])
+        meta = signers.PdfSignatureMetadata(
+            field_name="Selo-AAAA-BBBB-CCCC", subfilter=fields.SigSeedSubFilter.PADES
+        )
+        output = signers.PdfSigner(meta, signer=signer).sign_pdf(
+            IncrementalPdfFileWriter(io.BytesIO(pdf_bytes(1)))
+        )
+        page = text(upload(output.getvalue()))
+        assert "Este PDF não foi selado por este portal." in page
+        assert "certificado desconhecido para este portal" in page
 
 
 def test_another_tenants_seal_is_foreign_here(seal, tenant_b):
     """The demo CA issues every tenant's certificate: the seal must be the tenant's own."""
-    pki.sealing_certificate_demo(tenant=tenant_b)
-    page = text(upload(content_of(seal), host=HOST_B))
-    assert "Este PDF não foi selado por este portal." in page
+    with scopes_disabled():
+        pki.sealing_certificate_demo(tenant=tenant_b)
+        page = text(upload(content_of(seal), host=HOST_B))
+        assert "Este PDF não foi selado por este portal." in page
 
 
 @pytest.mark.parametrize(
@@ -148,41 +154,47 @@ def test_another_tenants_seal_is_foreign_here(seal, tenant_b):
     ],
 )
 def test_unsealed_or_broken_files(certificate_a, content, message):
-    assert message in text(upload(content))
+    with scopes_disabled():
+        assert message in text(upload(content))
 
 
 def test_the_code_page_answers_without_login(seal, customer_a):
-    response = host_client(HOST_A).get(reverse("verify_code", args=[seal.verification_code]))
-    assert response.status_code == 200
-    page = text(response)
-    assert "Documento íntegro" in page
-    assert NAMES["testemunha@clientealfa.com.br"] in page
-    assert seal.sha256 in page
-    assert customer_a.name not in page
-    # Typed by hand: lower case, no dashes.
-    typed = seal.verification_code.replace("-", "").lower()
-    response = host_client(HOST_A).get(reverse("verify") + f"?codigo={typed}")
-    assert response["Location"] == reverse("verify_code", args=[seal.verification_code])
+    with scopes_disabled():
+        response = host_client(HOST_A).get(reverse("verify_code", args=[seal.verification_code]))
+        assert response.status_code == 200
+        page = text(response)
+        assert "Documento íntegro" in page
+        assert NAMES["testemunha@clientealfa.com.br"] in page
+        assert seal.sha256 in page
+        assert customer_a.name not in page
+        # Typed by hand: lower case, no dashes.
+        typed = seal.verification_code.replace("-", "").lower()
+        response = host_client(HOST_A).get(reverse("verify") + f"?codigo={typed}")
+        assert response["Location"] == reverse("verify_code", args=[seal.verification_code])
 
 
 def test_an_unknown_code_and_another_tenants_code_are_not_found(seal, tenant_b):
-    assert (
-        host_client(HOST_A).get(reverse("verify_code", args=["ZZZZ-ZZZZ-ZZZZ"])).status_code == 404
-    )
-    response = host_client(HOST_B).get(reverse("verify_code", args=[seal.verification_code]))
-    assert response.status_code == 404
-    assert "Nenhum Contrato Assinado com o código" in text(response)
+    with scopes_disabled():
+        assert (
+            host_client(HOST_A).get(reverse("verify_code", args=["ZZZZ-ZZZZ-ZZZZ"])).status_code
+            == 404
+        )
+        response = host_client(HOST_B).get(reverse("verify_code", args=[seal.verification_code]))
+        assert response.status_code == 404
+        assert "Nenhum Contrato Assinado com o código" in text(response)
 
 
 def test_the_verification_page_is_public(tenant_a):
-    response = host_client(HOST_A).get(reverse("verify"))
-    assert response.status_code == 200
-    assert "Verificar um Contrato Assinado" in text(response)
+    with scopes_disabled():
+        response = host_client(HOST_A).get(reverse("verify"))
+        assert response.status_code == 200
+        assert "Verificar um Contrato Assinado" in text(response)
 
 
 def test_verification_is_rate_limited(tenant_a, settings):
-    settings.VERIFY_RATE_LIMIT = 3
-    client = host_client(HOST_A)
-    url = reverse("verify_code", args=["ZZZZ-ZZZZ-ZZZZ"])
-    assert [client.get(url).status_code for _ in range(4)] == [404, 404, 404, 429]
-    assert "Muitas verificações em pouco tempo" in text(client.get(url))
+    with scopes_disabled():
+        settings.VERIFY_RATE_LIMIT = 3
+        client = host_client(HOST_A)
+        url = reverse("verify_code", args=["ZZZZ-ZZZZ-ZZZZ"])
+        assert [client.get(url).status_code for _ in range(4)] == [404, 404, 404, 429]
+        assert "Muitas verificações em pouco tempo" in text(client.get(url))

@@ -8,12 +8,13 @@ import re
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django_scopes import scopes_disabled
 
 from contracts.models import SealedContract, SignerRole
 from contracts.pki import sealing_certificate_demo
 from contracts.tsa import DemoTimestampServer
+from erp_sync.mirror import erp_sync_tenant
 from erp_sync.models import ErpPedido
-from erp_sync.services import erp_sync_tenant
 from portal.accounts.models import TenantDomain
 from tests.contracts.signing import CODE, CPFS, NAMES, NUMBER
 from tests.e2e.conftest import log_in
@@ -33,6 +34,15 @@ def tsa(settings):
     server = DemoTimestampServer()
     server.start_in_thread()
     settings.TSA_URL = server.url
+    # The seal runs in the web process right after the last signature's commit: the browser
+    # tests use SQLite's in-memory database, which a worker process cannot open (the seal in a
+    # real worker: tests/contracts/test_seal_worker.py, on PostgreSQL).
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default"],
+        }
+    }
     yield server
     server.shutdown()
     server.server_close()
@@ -103,46 +113,47 @@ def sign_as(page, portal, email, password, shots, index):
 
 @pytest.mark.django_db(transaction=True)
 def test_three_signers_sign_on_a_phone_then_verify_and_approve(page, portal, password, tmp_path):
-    page.set_viewport_size(PHONE)
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
-    for index, email in enumerate(SIGNERS, start=1):
-        sign_as(page, portal, email, password, shots, index)
-        assert f"{index} de 3 signatários assinaram" in page.inner_text("main")
+    with scopes_disabled():
+        page.set_viewport_size(PHONE)
+        shots = tmp_path / "screenshots"
+        shots.mkdir()
+        for index, email in enumerate(SIGNERS, start=1):
+            sign_as(page, portal, email, password, shots, index)
+            assert f"{index} de 3 signatários assinaram" in page.inner_text("main")
 
-    seal = SealedContract.objects.get()
-    main = page.inner_text("main")
-    assert "Todos os signatários assinaram" in main
-    assert seal.verification_code in main
-    with page.expect_download() as download_info:
-        page.get_by_role("link", name="Contrato Assinado").click()
-    download = download_info.value
-    assert download.suggested_filename == f"contrato-assinado-{NUMBER}.pdf"
-    sealed = download.path().read_bytes()
+        seal = SealedContract.objects.get()
+        main = page.inner_text("main")
+        assert "Todos os signatários assinaram" in main
+        assert seal.verification_code in main
+        with page.expect_download() as download_info:
+            page.get_by_role("link", name="Contrato Assinado").click()
+        download = download_info.value
+        assert download.suggested_filename == f"contrato-assinado-{NUMBER}.pdf"
+        sealed = download.path().read_bytes()
 
-    # Anyone, logged out, checks it by code and by file.
-    page.context.clear_cookies()
-    page.goto(portal + reverse("verify"))
-    page.get_by_label("Código de verificação").fill(seal.verification_code.lower())
-    page.get_by_role("button", name="CONSULTAR CÓDIGO").click()
-    page.wait_for_url(re.compile(rf"/verificar/{seal.verification_code}/$"))
-    page.screenshot(path=shots / "4-verificar-codigo.png", full_page=True)
-    assert "Documento íntegro" in page.text_content("main")
-    assert fits_the_screen(page), page.evaluate(WIDEST)
-    page.get_by_label("Contrato Assinado (PDF)").set_input_files(
-        {"name": "contrato.pdf", "mimeType": "application/pdf", "buffer": sealed}
-    )
-    page.get_by_role("button", name="VERIFICAR ARQUIVO").click()
-    assert "O arquivo enviado é idêntico ao que o portal selou." in page.inner_text("main")
-    page.screenshot(path=shots / "5-verificar-arquivo.png", full_page=True)
+        # Anyone, logged out, checks it by code and by file.
+        page.context.clear_cookies()
+        page.goto(portal + reverse("verify"))
+        page.get_by_label("Código de verificação").fill(seal.verification_code.lower())
+        page.get_by_role("button", name="CONSULTAR CÓDIGO").click()
+        page.wait_for_url(re.compile(rf"/verificar/{seal.verification_code}/$"))
+        page.screenshot(path=shots / "4-verificar-codigo.png", full_page=True)
+        assert "Documento íntegro" in page.text_content("main")
+        assert fits_the_screen(page), page.evaluate(WIDEST)
+        page.get_by_label("Contrato Assinado (PDF)").set_input_files(
+            {"name": "contrato.pdf", "mimeType": "application/pdf", "buffer": sealed}
+        )
+        page.get_by_role("button", name="VERIFICAR ARQUIVO").click()
+        assert "O arquivo enviado é idêntico ao que o portal selou." in page.inner_text("main")
+        page.screenshot(path=shots / "5-verificar-arquivo.png", full_page=True)
 
-    # And the proposal can now be approved.
-    log_in(page, portal, "parte1@clientealfa.com.br", password)
-    page.wait_for_url(portal + "/")
-    page.goto(portal + reverse("order_detail", args=[NUMBER]))
-    page.get_by_role("link", name="APROVAR PROPOSTA").click()
-    page.get_by_role("button", name="Confirmar aprovação").click()
-    page.wait_for_url(re.compile(rf"/pedidos/{NUMBER}/$"))
-    assert f"Proposta {NUMBER} aprovada" in page.inner_text("main")
-    page.screenshot(path=shots / "6-aprovado.png", full_page=True)
-    assert ErpPedido.objects.get(numero=NUMBER).status == "APR"
+        # And the proposal can now be approved.
+        log_in(page, portal, "parte1@clientealfa.com.br", password)
+        page.wait_for_url(portal + "/")
+        page.goto(portal + reverse("order_detail", args=[NUMBER]))
+        page.get_by_role("link", name="APROVAR PROPOSTA").click()
+        page.get_by_role("button", name="Confirmar aprovação").click()
+        page.wait_for_url(re.compile(rf"/pedidos/{NUMBER}/$"))
+        assert f"Proposta {NUMBER} aprovada" in page.inner_text("main")
+        page.screenshot(path=shots / "6-aprovado.png", full_page=True)
+        assert ErpPedido.objects.get(numero=NUMBER).status == "APR"

@@ -1,7 +1,5 @@
-import getpass
-import os
-from pathlib import Path
-
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django_scopes import scopes_disabled
@@ -11,7 +9,7 @@ from portal.accounts.models import Tenant, TenantDomain
 
 class Command(BaseCommand):
     help = (
-        "Support: tenants add SLUG --name NAME --erp-company ID --domain HOST | "
+        "Support: tenants add SLUG --name NAME --erp-company ID --domain HOST [--cnpj CNPJ] | "
         "domain-add SLUG HOST | domain-remove SLUG HOST | list | "
         "certificate SLUG --demo | --pkcs12 FILE [--password P]"
     )
@@ -23,6 +21,7 @@ class Command(BaseCommand):
         add.add_argument("--name", required=True)
         add.add_argument("--erp-company", type=int, required=True, dest="erp_company")
         add.add_argument("--domain", required=True)
+        add.add_argument("--cnpj", default="", help="the company's CNPJ (check digits validated)")
         for name in ("domain-add", "domain-remove"):
             action = actions.add_parser(name)
             action.add_argument("slug")
@@ -59,14 +58,18 @@ class Command(BaseCommand):
             raise CommandError(f"Host {host!r} already serves tenant {owner.tenant.slug!r}.")
         return host
 
-    def add(self, *, slug, name, erp_company, domain, **options):
+    def add(self, *, slug, name, erp_company, domain, cnpj, **options):
         if Tenant.objects.filter(slug=slug).exists():
             raise CommandError(f"Tenant {slug!r} already exists.")
         if Tenant.objects.filter(erp_company_id=erp_company).exists():
             raise CommandError(f"ERP company {erp_company} already belongs to another tenant.")
         host = self._check_host_free(domain)
-        tenant = Tenant(slug=slug, name=name, erp_company_id=erp_company)
-        tenant.full_clean()
+        tenant = Tenant(slug=slug, name=name, erp_company_id=erp_company, cnpj=cnpj.strip())
+        try:
+            tenant.full_clean()
+        except ValidationError as error:
+            problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+            raise CommandError(f"Tenant {slug!r} not created: {problems}") from None
         tenant.save()
         TenantDomain.objects.create(hostname=host, tenant=tenant, is_primary=True)
         self.stdout.write(f"Tenant {slug} created (ERP company {erp_company}) at {host}.")
@@ -102,33 +105,10 @@ class Command(BaseCommand):
             )
 
     def certificate(self, *, slug, demo, pkcs12, password=None, **options):
-        # The sealing certificate belongs to the digital signature (contracts.pki).
-        from contracts.pki import (
-            CertificateRefused,
-            sealing_certificate_demo,
-            sealing_certificate_install,
-        )
-
-        tenant = self._tenant(slug)
-        try:
-            if demo:
-                record = sealing_certificate_demo(tenant=tenant)
-            else:
-                try:
-                    data = Path(pkcs12).read_bytes()
-                except OSError as error:
-                    raise CommandError(f"Cannot read {pkcs12}: {error.strerror}.") from error
-                if password is None:
-                    password = os.environ.get("PKCS12_PASSWORD")
-                if password is None:
-                    password = getpass.getpass("PKCS#12 password: ")
-                record = sealing_certificate_install(
-                    tenant=tenant, pkcs12_data=data, password=password
-                )
-        except CertificateRefused as refused:
-            raise CommandError(refused.message) from refused
-        kind = " (DEMO: no legal value)" if record.is_demo else ""
-        self.stdout.write(
-            f"Sealing certificate of {slug}{kind}: {record.subject}, issued by {record.issuer}, "
-            f"valid until {record.not_after:%Y-%m-%d}, SHA-256 {record.fingerprint_sha256}."
-        )
+        """The sealing certificate belongs to the digital signature: contracts' own command
+        (`tenant_certificate`) installs it, so this app imports nothing of contracts."""
+        self._tenant(slug)
+        arguments = [slug, "--demo"] if demo else [slug, "--pkcs12", pkcs12]
+        if password is not None:
+            arguments += ["--password", password]
+        call_command("tenant_certificate", *arguments, stdout=self.stdout, stderr=self.stderr)
