@@ -208,6 +208,12 @@ def _source_sha256(contract: Contract) -> str:
     return hashlib.sha256(f"{contract.title}\0{contract.content_html}".encode()).hexdigest()
 
 
+def contract_source_key(contract: Contract) -> str:
+    """What the contract is made of, as the ERP has it now: its file's SHA-256, or its title and
+    HTML's. A signature binds this; when it changes, the signature is void."""
+    return contract.erp_file_sha256 or _source_sha256(contract)
+
+
 def _render_contract(contract: Contract, order: Order) -> bytes:
     return render_pdf(
         "pdf/contract.html",

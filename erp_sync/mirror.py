@@ -37,6 +37,8 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from contracts.models import Contract, ContractSigner
+from contracts.services import contract_source_key
+from contracts.signing import contract_signing_reconcile
 from erp_sync.models import (
     ErpCliente,
     ErpContratoSignatario,
@@ -586,6 +588,7 @@ def _sync_contracts(tenant: Tenant, orders: list[Order], data: _Aggregates) -> N
                 contract.delete()
             continue
         signed_text = _signed_text(contract) if contract is not None else None
+        before = _signing_terms(contract) if contract is not None else None
         contract = contract or Contract(tenant=tenant, order=order)
         contract.erp_id = contrato.id
         contract.title = contrato.titulo
@@ -621,6 +624,16 @@ def _sync_contracts(tenant: Tenant, orders: list[Order], data: _Aggregates) -> N
             )
             for s in data.signatarios.get(order.erp_id, [])
         )
+        if before is not None and before != _signing_terms(contract):
+            # Signatures of what is no longer the contract (or by who no longer signs it) void.
+            contract.order = order
+            contract_signing_reconcile(contract=contract)
+
+
+def _signing_terms(contract: Contract) -> tuple:
+    """What a digital signature binds: the contract's content, its mode and its signers."""
+    signers = sorted(contract.signers.values_list("email", "role"))
+    return (contract_source_key(contract), contract.signature_mode, signers)
 
 
 def _sync_attachments(tenant: Tenant, orders: list[Order], data: _Aggregates) -> None:

@@ -347,6 +347,15 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
+# Digital signature (contracts.seal): an RFC 3161 time-stamp authority for the seals (empty: no
+# timestamp), how long to wait for it, and a PEM bundle of the CAs its certificates chain to.
+TSA_URL = os.environ.get("TSA_URL", "")
+TSA_TIMEOUT = float(os.environ.get("TSA_TIMEOUT", 5))
+TSA_CA_FILE = os.environ.get("TSA_CA_FILE", "")
+# /verificar/: lookups and uploads per client IP and window.
+VERIFY_RATE_LIMIT = int(os.environ.get("VERIFY_RATE_LIMIT", 30))
+VERIFY_RATE_WINDOW_SECONDS = int(os.environ.get("VERIFY_RATE_WINDOW_SECONDS", 600))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -354,5 +363,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # WeasyPrint logs every rendering step at INFO.
-    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}},
+    # pyHanko logs a traceback for every change it finds after a signature, which /verificar/
+    # reports to the person anyway; and warns when validation data is embedded offline (the
+    # demo CA's CRL is supplied, not fetched).
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "pyhanko": {"level": "ERROR"},
+        "pyhanko.sign.diff_analysis": {"level": "CRITICAL"},
+    },
 }

@@ -78,7 +78,7 @@ def order_detail(request, numero: int):
     context = {
         "order": order,
         "approval": approval,
-        "signing": contract_selectors.contract_signing_for_order(order=order),
+        "signing": contract_selectors.contract_signing_for_order(order=order, user=request.user),
         "blockers": [] if approval else services.order_approval_blockers(order=order),
         "comparison": (
             snapshots.order_version_comparison(order=order, seen_version=seen_version)
