@@ -7,7 +7,6 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from django.core.files.base import ContentFile
 from django.db import DatabaseError, transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
@@ -20,6 +19,7 @@ from erp_sync.models import ErpPedido, ErpPedidoAnexo, ErpPortalEvento
 from erp_sync.router import erp_alias
 from erp_sync.services import erp_sync_order
 from portal.accounts.models import User
+from portal.storage import StorageUnavailable, file_discard, file_store
 from proposals.models import Attachment, AttachmentKind, AttachmentOrigin, Order, OrderStatus
 from proposals.pdf import company_for, render_pdf
 
@@ -96,7 +96,10 @@ def _erp_send(*, order: Order, user: User, upload: ValidatedUpload, ip_address, 
     )
 
 
-def _store(*, order: Order, user: User, upload: ValidatedUpload, ip_address, now) -> Attachment:
+def _attachment_stored(
+    *, order: Order, user: User, upload: ValidatedUpload, ip_address, now
+) -> Attachment:
+    """The portal's row for the upload (not saved yet), its file already in storage."""
     attachment = Attachment(
         tenant=order.tenant,
         order=order,
@@ -112,26 +115,12 @@ def _store(*, order: Order, user: User, upload: ValidatedUpload, ip_address, now
     )
     # A generated key: the customer's file name is only ever displayed (sanitized).
     key = f"{order.tenant.slug}/{uuid.uuid4().hex}{EXTENSIONS[upload.mime]}"
-    attachment.file.save(key, ContentFile(upload.content), save=False)
-    try:
-        attachment.save()
-    except Exception:
-        attachment.file.delete(save=False)
-        raise
+    file_store(attachment.file, key, upload.content)
     return attachment
 
 
-def signed_contract_upload(
-    *, order: Order, user: User, upload: ValidatedUpload, ip_address: str | None = None
-) -> UploadResult:
-    """Take a validated "Contrato Assinado" for the order's MANUAL contract, until approval.
-
-    The newest upload counts (earlier ones stay as history) and sets Contract.signed_at, which
-    unlocks APROVAR PROPOSTA. Sending the same file again (a double click) stores nothing new.
-    One database: the ERP rows and the portal's share one transaction. Two: the ERP commits
-    first; the contract row stays locked meanwhile, so uploads of one order never interleave.
-    """
-    now = timezone.now()
+def _take(*, order: Order, user: User, upload: ValidatedUpload, ip_address, now) -> UploadResult:
+    attachment = None
     try:
         with transaction.atomic():
             contract = Contract.objects.select_for_update().filter(order_id=order.pk).first()
@@ -143,11 +132,35 @@ def signed_contract_upload(
             if current is not None and current.sha256 == upload.sha256:
                 return UploadResult(current, created=False)
             record = {"user": user, "upload": upload, "ip_address": ip_address, "now": now}
+            # The file first: a storage that fails leaves no trace in the ERP or the portal.
+            attachment = _attachment_stored(order=current_order, **record)
             with transaction.atomic(using=erp_alias()):
                 _erp_send(order=current_order, **record)
-            attachment = _store(order=current_order, **record)
+            attachment.save()
             contract.signed_at = now
             contract.save(update_fields=["signed_at"])
+    except Exception:
+        if attachment is not None:  # its row was rolled back: the file would be an orphan
+            file_discard(attachment.file.storage, attachment.file.name)
+        raise
+    return UploadResult(attachment, created=True)
+
+
+def signed_contract_upload(
+    *, order: Order, user: User, upload: ValidatedUpload, ip_address: str | None = None
+) -> UploadResult:
+    """Take a validated "Contrato Assinado" for the order's MANUAL contract, until approval.
+
+    The newest upload counts (earlier ones stay as history) and sets Contract.signed_at, which
+    unlocks APROVAR PROPOSTA. Sending the same file again (a double click) stores nothing new.
+    The file is stored first; then, with one database, the ERP rows and the portal's share one
+    transaction. Two: the ERP commits first; the contract row stays locked meanwhile, so uploads
+    of one order never interleave.
+    """
+    try:
+        result = _take(
+            order=order, user=user, upload=upload, ip_address=ip_address, now=timezone.now()
+        )
     except _ErpNotOpen:
         erp_sync_order(tenant=order.tenant, erp_id=order.erp_id)
         raise UploadRefused(
@@ -160,10 +173,20 @@ def signed_contract_upload(
             "Não foi possível enviar o contrato agora: o sistema da empresa não respondeu. "
             "Nada foi gravado. Tente novamente em alguns minutos."
         ) from error
-    logger.info(
-        "Signed contract for order %s sent by %s (%s)", order.number, user.email, upload.sha256
-    )
-    return UploadResult(attachment, created=True)
+    except StorageUnavailable as error:
+        raise UploadRefused(
+            "Não foi possível receber o Contrato Assinado agora: o armazenamento de arquivos do "
+            "portal não está disponível. Nada foi gravado; envie o arquivo novamente em alguns "
+            "minutos."
+        ) from error
+    if result.created:
+        logger.info(
+            "Signed contract for order %s sent by %s (%s)",
+            order.number,
+            user.email,
+            upload.sha256,
+        )
+    return result
 
 
 # The contract as a PDF -----------------------------------------------------------------------
@@ -226,7 +249,7 @@ def contract_pdf_ensure(*, contract: Contract) -> ContractPdf:
                     created_at=timezone.now(),
                 )
                 key = f"{order.tenant.slug}/{uuid.uuid4().hex}.pdf"
-                document.file.save(key, ContentFile(content), save=False)
+                file_store(document.file, key, content)
                 try:
                     document.save()
                 except Exception:

@@ -10,3 +10,5 @@ urlpatterns = [
     path("", include("proposals.urls")),
     path("pedidos/<int:numero>/contrato/", include("contracts.urls")),
 ]
+
+handler500 = "portal.errors.server_error"

@@ -11,12 +11,12 @@ import logging
 import time
 import uuid
 
-from django.core.files.base import ContentFile
 from django.db import DatabaseError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
+from portal.storage import file_store
 from proposals.models import Order, OrderStatus, ProposalDocument
 from proposals.pdf import proposal_pdf_render
 
@@ -84,7 +84,7 @@ def _ensure(order: Order) -> ProposalDocument:
             created_at=timezone.now(),
         )
         name = f"{locked.tenant.slug}/{uuid.uuid4().hex}.pdf"
-        document.file.save(name, ContentFile(content), save=False)
+        file_store(document.file, name, content)
         try:
             document.save()
         except Exception:
