@@ -139,6 +139,10 @@ class Node(Process):
 
     def start(self):
         super().start()
+        return self.wait_ready()
+
+    def wait_ready(self):
+        """After Process.start(): several nodes start side by side, then each is awaited."""
 
         def listening():
             if not self.running():
@@ -146,8 +150,13 @@ class Node(Process):
             found = self.LISTENING.search(self.log)
             return found and found.group(1)
 
-        self.url = f"http://127.0.0.1:{wait_for(listening, seconds=START_SECONDS, what=self.name)}"
-        wait_for(self._healthy, seconds=START_SECONDS, what=f"{self.name} /healthz")
+        try:
+            port = wait_for(listening, seconds=START_SECONDS, what=self.name)
+            self.url = f"http://127.0.0.1:{port}"
+            wait_for(self._healthy, seconds=START_SECONDS, what=f"{self.name} /healthz")
+        except AssertionError as error:
+            self.stop()
+            raise AssertionError(f"{error}\n{self.log[-3000:]}") from None
         return self
 
     def _healthy(self) -> bool:
@@ -196,9 +205,13 @@ class _FormFields(HTMLParser):
             self.inside = attrs.get("id") == self.form_id
         if not self.inside or not attrs.get("name") and tag != "option":
             return
-        if tag == "input" and attrs.get("type") not in ("submit", "file", "button"):
-            if attrs.get("type") not in ("checkbox", "radio") or "checked" in attrs:
-                self.fields[attrs["name"]] = attrs.get("value") or ""
+        if "__prefix__" in attrs.get("name", ""):
+            return  # the template of a new inline row, not a row
+        if tag == "input" and attrs.get("type") in ("checkbox", "radio"):
+            if "checked" in attrs:
+                self.fields[attrs["name"]] = attrs.get("value") or "on"
+        elif tag == "input" and attrs.get("type") not in ("submit", "file", "button"):
+            self.fields[attrs["name"]] = attrs.get("value") or ""
         elif tag == "select":
             self._select = attrs["name"]
             self.fields.setdefault(self._select, "")

@@ -92,8 +92,11 @@ class TenantDomain(models.Model):
         forget_cached_hosts([self.hostname])
 
     def delete(self, *args, **kwargs):
-        hostname = self.hostname  # the primary key: Django sets it to None once deleted
+        hostname = self.hostname
         result = super().delete(*args, **kwargs)
+        # Django sets the primary key to None once deleted; the hostname is also the row's
+        # name (admin's change message names each deleted inline row with str()).
+        self.hostname = hostname
         forget_cached_hosts([hostname])
         return result
 

@@ -15,6 +15,7 @@ from tests.factories import (
     ContractFactory,
     CustomerFactory,
     OrderFactory,
+    TenantDomainFactory,
     UserFactory,
 )
 
@@ -448,3 +449,34 @@ def test_domain_added_by_support_works_at_once(support_client, tenant_a):
     assert TenantDomain.objects.get(hostname="novo.alfa.test").is_primary
     assert not TenantDomain.objects.get(hostname=HOST_A).is_primary
     assert "Alfa Máquinas" in host_client("novo.alfa.test").get(reverse("login")).content.decode()
+
+
+def test_domain_removed_by_support_stops_answering_at_once(support_client, tenant_a):
+    TenantDomainFactory(tenant=tenant_a, hostname="antigo.alfa.test", is_primary=False)
+    assert host_client("antigo.alfa.test").get(reverse("login")).status_code == 200
+
+    response = support_client.post(
+        reverse("admin:accounts_tenant_change", args=(tenant_a.pk,)),
+        {
+            "name": tenant_a.name,
+            "slug": tenant_a.slug,
+            "erp_company_id": tenant_a.erp_company_id,
+            "is_active": "on",
+            "primary_color": "#1f4e79",
+            "domains-TOTAL_FORMS": "2",
+            "domains-INITIAL_FORMS": "2",
+            "domains-MIN_NUM_FORMS": "0",
+            "domains-MAX_NUM_FORMS": "1000",
+            "domains-0-hostname": "antigo.alfa.test",
+            "domains-0-tenant": tenant_a.pk,
+            "domains-0-DELETE": "on",
+            "domains-1-hostname": HOST_A,
+            "domains-1-is_primary": "on",
+            "domains-1-tenant": tenant_a.pk,
+            "_save": "1",
+        },
+    )
+
+    assert response.status_code == 302
+    assert list(TenantDomain.objects.values_list("hostname", flat=True)) == [HOST_A]
+    assert host_client("antigo.alfa.test").get(reverse("login")).status_code == 404
