@@ -37,7 +37,16 @@ def file_store(field_file: FieldFile, name: str, content: bytes) -> None:
     target = field.generate_filename(instance, name)  # the key with the field's upload_to
     try:
         stored = field_file.storage.save(target, ContentFile(content), max_length=field.max_length)
-    except STORAGE_ERRORS as error:
+    except (
+        BotoCoreError,
+        ClientError,
+    ) as error:  # before OSError: boto's timeouts are OSErrors too
+        # S3 stores an object whole or not at all: there is nothing to remove (and asking an
+        # unreachable S3 to delete would only make the customer wait twice as long).
+        logger.exception("Storage refused %s", target)
+        raise StorageUnavailable from error
+    except OSError as error:
+        # A local disk keeps what was written before it filled up.
         logger.exception("Storage refused %s", target)
         file_discard(field_file.storage, target)
         raise StorageUnavailable from error
