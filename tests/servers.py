@@ -161,7 +161,7 @@ class Node(Process):
 
     def _healthy(self) -> bool:
         try:
-            return requests.get(f"{self.url}/healthz", timeout=5).status_code == 200
+            return requests.get(f"{self.url}/healthz", timeout=START_SECONDS).status_code == 200
         except requests.ConnectionError:
             return False
 
