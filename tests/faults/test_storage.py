@@ -30,8 +30,9 @@ from tests.conftest import HOST_A
 from tests.contracts.samples import pdf_bytes
 from tests.erp_builders import erp_cliente, erp_pedido
 from tests.s3 import endpoint_of, moto_server, new_bucket, storage_settings
+from tests.servers import free_port
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 NUMBER = 7001
 STORAGE_DOWN = (
@@ -73,12 +74,20 @@ def assert_received(response, content: bytes) -> None:
 # S3 ---------------------------------------------------------------------------------------
 
 
-def test_s3_down_during_an_upload_says_so_and_writes_nothing(proposal, client_a, settings):
+@pytest.fixture(scope="module")
+def s3_endpoint():
     with moto_server() as server:
-        endpoint = endpoint_of(server)
-        bucket = new_bucket(endpoint)
-    # The server is stopped: its port refuses connections.
+        yield endpoint_of(server)
+
+
+def use_s3(settings, endpoint: str, bucket: str) -> None:
     settings.STORAGES = {**settings.STORAGES, "default": storage_settings(endpoint, bucket)}
+
+
+def test_s3_down_during_an_upload_says_so_and_writes_nothing(
+    proposal, client_a, settings, s3_endpoint
+):
+    use_s3(settings, f"http://127.0.0.1:{free_port()}", "portal-fora-do-ar")  # refused
     signed = pdf_bytes(2)
 
     response = upload(client_a, signed)
@@ -86,13 +95,8 @@ def test_s3_down_during_an_upload_says_so_and_writes_nothing(proposal, client_a,
     assert STORAGE_DOWN in response.content.decode()
     assert_nothing_written()
 
-    with moto_server() as server:
-        endpoint = endpoint_of(server)
-        settings.STORAGES = {
-            **settings.STORAGES,
-            "default": storage_settings(endpoint, new_bucket(endpoint)),
-        }
-        assert_received(upload(client_a, signed), signed)
+    use_s3(settings, s3_endpoint, new_bucket(s3_endpoint))  # S3 is back
+    assert_received(upload(client_a, signed), signed)
 
 
 @pytest.fixture
@@ -120,8 +124,7 @@ def test_s3_that_never_answers_fails_the_upload_within_its_timeouts(
 ):
     # Production waits S3_TIMEOUT_SECONDS (5 s) per try; one second keeps this test short.
     monkeypatch.setattr(portal.settings, "S3_TIMEOUT_SECONDS", 1.0)
-    storage = storage_settings(silent_endpoint, "portal-sem-resposta")
-    settings.STORAGES = {**settings.STORAGES, "default": storage}
+    use_s3(settings, silent_endpoint, "portal-sem-resposta")
 
     started = time.monotonic()
     response = upload(client_a, pdf_bytes(2))
