@@ -480,3 +480,15 @@ def test_domain_removed_by_support_stops_answering_at_once(support_client, tenan
     assert response.status_code == 302
     assert list(TenantDomain.objects.values_list("hostname", flat=True)) == [HOST_A]
     assert host_client("antigo.alfa.test").get(reverse("login")).status_code == 404
+
+
+def test_tenants_deleted_in_bulk_by_support_stop_answering_at_once(support_client, tenant_b):
+    assert host_client(HOST_B).get(reverse("login")).status_code == 200  # now cached
+
+    response = support_client.post(
+        reverse("admin:accounts_tenant_changelist"),
+        {"action": "delete_selected", "_selected_action": [tenant_b.pk], "post": "yes"},
+    )
+
+    assert response.status_code == 302
+    assert host_client(HOST_B).get(reverse("login")).status_code == 404
