@@ -131,8 +131,9 @@ def test_s3_that_never_answers_fails_the_upload_within_its_timeouts(
     elapsed = time.monotonic() - started
 
     assert STORAGE_DOWN in response.content.decode()
-    # One call (HEAD) tried twice, 1 s each, with up to 1 s of backoff between the tries.
-    assert elapsed < 5, f"the upload waited {elapsed:.1f} s"
+    # One call (HEAD) tried twice, 1 s each, up to 1 s of backoff between the tries: about 3 s
+    # (boto's own defaults would wait 60 s per try, five tries). Slack for a busy machine.
+    assert elapsed < 10, f"the upload waited {elapsed:.1f} s"
     assert_nothing_written()
 
 
