@@ -5,7 +5,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from botocore.config import Config as BotoConfig
 from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -196,7 +195,9 @@ S3_TIMEOUT_SECONDS = float(os.environ.get("S3_TIMEOUT_SECONDS", 5))
 
 def s3_storage(*, bucket: str, endpoint_url: str | None, **options) -> dict:
     """Files on S3, private: downloads are signed URLs valid for 60 seconds."""
-    client_config = BotoConfig(
+    from botocore.config import Config  # only where S3 is used: every process imports settings
+
+    client_config = Config(
         signature_version="s3v4",
         connect_timeout=S3_TIMEOUT_SECONDS,
         read_timeout=S3_TIMEOUT_SECONDS,

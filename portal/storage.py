@@ -7,16 +7,19 @@ when a view lets it through).
 """
 
 import logging
+import sys
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.base import ContentFile
 from django.db.models.fields.files import FieldFile
 
 logger = logging.getLogger(__name__)
 
-# What the storages raise when they cannot take a file: the disk (full, read-only, gone) or S3
-# (unreachable, timing out, refusing).
-STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
+
+def _s3_error(error: Exception) -> bool:
+    """S3 unreachable, timing out or refusing. botocore is imported only where S3 is used
+    (it costs every process a few hundred ms): an error of its kind means it is loaded."""
+    botocore = sys.modules.get("botocore.exceptions")
+    return botocore is not None and isinstance(error, botocore.BotoCoreError | botocore.ClientError)
 
 
 class StorageUnavailable(Exception):
@@ -37,18 +40,17 @@ def file_store(field_file: FieldFile, name: str, content: bytes) -> None:
     target = field.generate_filename(instance, name)  # the key with the field's upload_to
     try:
         stored = field_file.storage.save(target, ContentFile(content), max_length=field.max_length)
-    except (
-        BotoCoreError,
-        ClientError,
-    ) as error:  # before OSError: boto's timeouts are OSErrors too
-        # S3 stores an object whole or not at all: there is nothing to remove (and asking an
-        # unreachable S3 to delete would only make the customer wait twice as long).
-        logger.exception("Storage refused %s", target)
-        raise StorageUnavailable from error
-    except OSError as error:
-        # A local disk keeps what was written before it filled up.
-        logger.exception("Storage refused %s", target)
-        file_discard(field_file.storage, target)
+    except Exception as error:
+        # S3 stores an object whole or not at all: nothing to remove (and asking an unreachable
+        # S3 to delete would make the customer wait twice as long). A local disk keeps what
+        # was written before it filled up. (boto's timeouts are OSErrors too: S3 first.)
+        if _s3_error(error):
+            logger.exception("S3 refused %s", target)
+        elif isinstance(error, OSError):
+            logger.exception("Storage refused %s", target)
+            file_discard(field_file.storage, target)
+        else:
+            raise
         raise StorageUnavailable from error
     setattr(instance, field.attname, stored)
 
@@ -58,5 +60,7 @@ def file_discard(storage, name: str) -> None:
     storage may still be down; a leftover object is an orphan, never a broken row)."""
     try:
         storage.delete(name)
-    except STORAGE_ERRORS:
+    except Exception as error:
+        if not (isinstance(error, OSError) or _s3_error(error)):
+            raise
         logger.warning("Could not remove %s from storage", name, exc_info=True)
