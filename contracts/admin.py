@@ -9,8 +9,8 @@ from contracts.models import Contract, ContractSigner, SignatureMode
 from contracts.services import contract_pdf_ensure
 from portal.accounts.admin_site import AccessRuleMixin, PortalModelAdmin
 from portal.accounts.models import User
+from portal.documents.downloads import stored_file_response
 from portal.formats import datetime_br
-from proposals.downloads import stored_file_response
 
 EDIT_SIGNERS = frozenset({"view", "add", "change", "delete"})
 

@@ -10,9 +10,10 @@ from django.views.decorators.http import require_http_methods, require_safe
 from contracts import selectors, services
 from contracts.forms import SignedContractForm
 from contracts.uploads import SizeLimitUploadHandler
-from proposals.downloads import stored_file_response
+from erp_sync.mirror import erp_sync_order
+from portal.documents.downloads import stored_file_response
+from portal.http import SeeOther
 from proposals.services import order_approval_blockers
-from proposals.views import SeeOther
 
 
 @csrf_exempt  # only to install the upload size limit first: _upload checks CSRF itself
@@ -53,6 +54,7 @@ def _upload(request, numero: int, handler: SizeLimitUploadHandler):
             order=order,
             user=request.user,
             upload=form.cleaned_data["arquivo"],
+            remirror=erp_sync_order,
             ip_address=request.META.get("REMOTE_ADDR"),
         )
     except services.UploadRefused as refused:

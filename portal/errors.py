@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.template import loader
 from django.views import defaults
 
-from portal.storage import StorageUnavailable
+from portal.documents.storage import StorageUnavailable
 
 RETRY_AFTER_SECONDS = 30
 DATABASE_DOWN = (

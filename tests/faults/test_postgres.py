@@ -38,7 +38,7 @@ from django.core.management import call_command
 from django_scopes import scopes_disabled
 call_command("migrate", verbosity=0)
 call_command("erp_schema", "create", verbosity=0)
-from erp_sync.services import erp_sync_tenant
+from erp_sync.mirror import erp_sync_tenant
 from portal.accounts.models import Customer
 from tests.erp_builders import erp_cliente, erp_pedido
 from tests.factories import TenantDomainFactory, TenantFactory, UserFactory

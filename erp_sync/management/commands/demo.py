@@ -3,7 +3,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django_scopes import scopes_disabled
 
-from erp_sync.services import erp_sync_tenant
+from erp_sync.mirror import erp_sync_tenant
 from portal.accounts.models import Customer, Tenant, TenantDomain, User
 from portal.accounts.services import user_create
 
@@ -27,7 +27,7 @@ TENANTS = [
         "display_name": "Beta Sistemas",
         "erp_company_id": 2,
         "legal_name": "Beta Sistemas e Serviços S.A.",
-        "cnpj": "98.765.432/0001-10",
+        "cnpj": "20.481.632/0001-21",
         "address": "Rua XV de Novembro, 200 — Centro, Florianópolis/SC, 88010-000",
         "phone": "(48) 3222-1100",
         "email": "atendimento@betasistemas.com.br",
