@@ -23,8 +23,8 @@ from django_scopes import scopes_disabled
 
 import portal.settings
 from contracts.models import Contract
-from erp_sync.models import ErpPedidoAnexo, ErpPortalEvento
 from erp_sync.mirror import erp_sync_tenant
+from erp_sync.models import ErpPedidoAnexo, ErpPortalEvento
 from proposals.models import Attachment, ProposalDocument
 from tests.conftest import HOST_A
 from tests.contracts.samples import pdf_bytes

@@ -21,9 +21,9 @@ from django.db import connections
 from django_scopes import scopes_disabled
 
 from erp_sync.follower import ADVISORY_LOCK_KEY
+from erp_sync.mirror import erp_sync_tenant
 from erp_sync.models import ErpPedido, ErpPedidoAnexo
 from erp_sync.router import erp_alias
-from erp_sync.mirror import erp_sync_tenant
 from proposals.models import Attachment, Order
 from tests.conftest import HOST_A
 from tests.contracts.samples import pdf_bytes
