@@ -14,7 +14,11 @@ from django_scopes import scope
 from markupsafe import Markup
 
 from contracts.models import Contract, ContractDocument, SignatureMode
-from contracts.selectors import signed_contract_current, signed_contract_upload_allowed
+from contracts.selectors import (
+    signed_contract_current,
+    signed_contract_history,
+    signed_contract_upload_allowed,
+)
 from contracts.uploads import EXTENSIONS, ValidatedUpload
 from erp_sync.gateway import (
     ErpEvent,
@@ -23,7 +27,9 @@ from erp_sync.gateway import (
     erp_signed_contract_store,
 )
 from erp_sync.router import erp_alias
+from notifications.tasks import notify_company_contract_uploaded
 from portal.accounts.models import User
+from portal.background.queue import enqueue_on_commit
 from portal.documents.pdf import company_for, render_pdf
 from portal.documents.storage import StorageUnavailable, file_discard, file_store
 from portal.documents.stored import document_store_once
@@ -34,6 +40,12 @@ logger = logging.getLogger(__name__)
 # Re-reads one order from the ERP into the portal: called as remirror(tenant=…, erp_id=…)
 # (erp_sync.mirror.erp_sync_order, handed in by the view: the mirror sits above this module).
 Remirror = Callable[..., object]
+
+
+SIGNED_BEFORE_CHANGE = (
+    "Este arquivo foi assinado antes da alteração do contrato e não vale mais. Baixe o "
+    "contrato atualizado, assine e envie novamente."
+)
 
 
 class UploadRefused(Exception):
@@ -120,18 +132,23 @@ def _attachment_stored(
     return attachment
 
 
-def _take(*, order: Order, user: User, upload: ValidatedUpload, ip_address, now) -> UploadResult:
+def _take(*, order: Order, user: User, upload: ValidatedUpload, ip_address) -> UploadResult:
     attachment = None
     try:
         with transaction.atomic():
             contract = Contract.objects.select_for_update().filter(order_id=order.pk).first()
+            # Under the lock: the order of uploads is the order they reach both sides.
+            now = timezone.now()
             current_order = Order.objects.select_related("tenant", "approval").get(pk=order.pk)
             current_order.contract = contract
             if contract is None or not signed_contract_upload_allowed(order=current_order):
                 raise UploadRefused(_refusal(current_order))
+            history = signed_contract_history(order=current_order)
             current = signed_contract_current(order=current_order)
             if current is not None and current.sha256 == upload.sha256:
                 return UploadResult(current, created=False)
+            if any(a.voided_at and a.sha256 == upload.sha256 for a in history):
+                raise UploadRefused(SIGNED_BEFORE_CHANGE)
             record = {"user": user, "upload": upload, "ip_address": ip_address, "now": now}
             # The file first: a storage that fails leaves no trace in the ERP or the portal.
             attachment = _attachment_stored(order=current_order, **record)
@@ -140,6 +157,11 @@ def _take(*, order: Order, user: User, upload: ValidatedUpload, ip_address, now)
             attachment.save()
             contract.signed_at = now
             contract.save(update_fields=["signed_at"])
+            enqueue_on_commit(
+                notify_company_contract_uploaded,
+                tenant_id=order.tenant_id,
+                attachment_id=attachment.pk,
+            )
     except Exception:
         if attachment is not None:  # its row was rolled back: the file would be an orphan
             file_discard(attachment.file.storage, attachment.file.name)
@@ -157,7 +179,7 @@ def signed_contract_upload(
 ) -> UploadResult:
     """Take a validated "Contrato Assinado" for the order's MANUAL contract, until approval.
 
-    The newest upload counts (earlier ones stay as history) and sets Contract.signed_at, which
+    The last upload counts (earlier ones stay as history) and sets Contract.signed_at, which
     unlocks APROVAR PROPOSTA. Sending the same file again (a double click) stores nothing new.
     The file is stored first; then, with one database, the ERP rows and the portal's share one
     transaction. Two: the ERP commits first; the contract row stays locked meanwhile, so uploads
@@ -165,9 +187,7 @@ def signed_contract_upload(
     portal with `remirror`.
     """
     try:
-        result = _take(
-            order=order, user=user, upload=upload, ip_address=ip_address, now=timezone.now()
-        )
+        result = _take(order=order, user=user, upload=upload, ip_address=ip_address)
     except _ErpNotOpen:
         remirror(tenant=order.tenant, erp_id=order.erp_id)
         raise UploadRefused(

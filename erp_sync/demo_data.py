@@ -305,3 +305,18 @@ def seed(*, company_names: dict[int, str]) -> list[str]:
                 f"{len(pedidos)} orders ({pedidos[0].numero}–{pedidos[-1].numero})"
             )
     return lines
+
+
+def propose(*, cliente_id: int | None = None) -> ErpPedido:
+    """A new proposal, as a salesperson makes it in the ERP: for the customer `cliente_id`
+    (default: the first demo company's first customer, the one with the demo login), numbered
+    after the company's last order."""
+    clientes = ErpCliente.objects.order_by("empresa_id", "id")
+    cliente = clientes.get(id=cliente_id) if cliente_id else clientes.first()
+    if cliente is None:
+        raise ErpCliente.DoesNotExist("The demo ERP has no customers: run `erp_demo seed`.")
+    company = next((c for c in COMPANIES if c.empresa_id == cliente.empresa_id), COMPANIES[0])
+    with transaction.atomic(using=erp_alias()):
+        last = ErpPedido.objects.filter(empresa_id=cliente.empresa_id).order_by("-numero").first()
+        number = last.numero + 1 if last else company.first_number
+        return _order(random.Random(), company, cliente, number, 0, timezone.localdate())

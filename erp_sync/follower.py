@@ -11,15 +11,18 @@ the only active follower. SIGTERM/SIGINT end the loop after the current pass.
 New versions of proposals get their PDF rendered ahead of the customer's first request: the
 follower queues a task per version (proposals.tasks) and a task worker renders it, so rendering
 never delays the mirror; a pass that changes more than `prerender_limit` proposals (a bulk load,
-the initial mirror) queues nothing and leaves them to the first request.
+the initial mirror) queues nothing and leaves them to the first request. The follower hands the
+tasks to a thread of its own that enqueues them: the mirror does not wait for the queue's write
+(a commit of its own on the database backend) before it takes the next change.
 """
 
 import logging
+import queue
 import threading
 import time
 
 import psycopg
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, close_old_connections, connections
 from django.utils import timezone
 from psycopg.conninfo import make_conninfo
 
@@ -43,6 +46,29 @@ CHANNEL = "erp_changes"
 ADVISORY_LOCK_KEY = 0x45525053
 MAX_BACKOFF_SECONDS = 30.0
 PRERENDER_LIMIT = 100
+
+
+class _Enqueuer(threading.Thread):
+    """Enqueues the render tasks the follower hands over, off the mirror's path."""
+
+    def __init__(self):
+        super().__init__(name="follower-enqueue", daemon=True)
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+
+    def run(self) -> None:
+        try:
+            while (batch := self.jobs.get()) is not None:
+                close_old_connections()  # a connection an error left broken is replaced
+                for kwargs in batch:
+                    # Outside any transaction: enqueued at once; a failure is only logged
+                    # (the customer's first request renders the PDF instead).
+                    enqueue_on_commit(proposal_pdf_render_ahead, **kwargs)
+        finally:
+            connections.close_all()  # this thread's own
+
+    def stop(self) -> None:
+        self.jobs.put(None)
+        self.join(30)
 
 
 def _erp_conninfo() -> str:
@@ -85,6 +111,7 @@ class Follower:
         self.listen_pid: int | None = None
         self.ready = threading.Event()  # set once active and caught up (lock, LISTEN, a pass)
         self.prerender_limit = prerender_limit
+        self.enqueuer: _Enqueuer | None = None
 
     def run(self) -> None:
         backoff = 1.0
@@ -107,6 +134,8 @@ class Follower:
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
         self.ready.clear()
+        if self.enqueuer is not None:
+            self.enqueuer.stop()
         logger.info("Follower stopped")
 
     def _tenants(self):
@@ -134,16 +163,20 @@ class Follower:
 
     def _prerender(self, proposals: list[tuple[int, int, int]]) -> None:
         """Queue the PDF of each (tenant id, order id, version) just mirrored."""
+        if not proposals:
+            return
         if len(proposals) > self.prerender_limit:
             logger.info("%d proposals changed at once: PDFs render on request", len(proposals))
             return
-        for tenant_id, order_id, erp_version in proposals:
-            enqueue_on_commit(
-                proposal_pdf_render_ahead,
-                tenant_id=tenant_id,
-                order_id=order_id,
-                erp_version=erp_version,
-            )
+        if self.enqueuer is None or not self.enqueuer.is_alive():
+            self.enqueuer = _Enqueuer()
+            self.enqueuer.start()
+        self.enqueuer.jobs.put(
+            [
+                {"tenant_id": tenant_id, "order_id": order_id, "erp_version": erp_version}
+                for tenant_id, order_id, erp_version in proposals
+            ]
+        )
 
     def _report(self, tenant: Tenant, stats: SyncStats, started: float, full_pass: bool) -> None:
         elapsed_ms = round((time.monotonic() - started) * 1000)

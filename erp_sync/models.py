@@ -168,6 +168,9 @@ class SyncState(models.Model):
     last_changed = models.IntegerField("alterações na última passada", default=0)
     # From the ERP's atualizado_em of the oldest change in the last pass that mirrored one.
     last_lag_ms = models.IntegerField("atraso ERP → portal (ms)", default=0)
+    # Set by the tenant's first complete pass: what that pass finds is the initial load, and
+    # only proposals mirrored after it are announced to the customer as new.
+    first_pass_at = models.DateTimeField("primeira sincronização completa", null=True, blank=True)
 
     class Meta:
         verbose_name = "sincronização com o ERP"

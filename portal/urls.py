@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("portal.accounts.urls")),
     path("", include("proposals.urls")),
     path("pedidos/<int:numero>/contrato/", include("contracts.urls")),
+    path("notificacoes/", include("notifications.urls")),
 ]
 
 handler500 = "portal.errors.server_error"

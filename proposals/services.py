@@ -18,8 +18,10 @@ from contracts.models import SignatureMode
 from contracts.selectors import signed_contract_current
 from erp_sync.gateway import ErpEvent, erp_event_add, erp_order_mark_approved
 from erp_sync.router import erp_alias, erp_is_portal_database
+from notifications.tasks import notify_approval_confirmation, notify_company_proposal_approved
 from portal import formats
 from portal.accounts.models import User
+from portal.background.queue import enqueue_on_commit
 from proposals.documents import proposal_pdf_ensure
 from proposals.models import Approval, Order, OrderStatus
 
@@ -27,6 +29,12 @@ logger = logging.getLogger(__name__)
 
 # Re-reads one order from the ERP into the portal: called as remirror(tenant=…, erp_id=…).
 Remirror = Callable[..., object]
+
+
+CONTRACT_CHANGED = (
+    "O contrato foi alterado pela empresa depois do envio do Contrato Assinado. Baixe o "
+    "contrato atualizado, assine e envie novamente antes de aprovar a proposta."
+)
 
 
 def order_approval_blockers(*, order: Order, today: date | None = None) -> list[str]:
@@ -53,6 +61,8 @@ def order_approval_blockers(*, order: Order, today: date | None = None) -> list[
                 "O contrato precisa ser assinado digitalmente por todos os signatários "
                 "antes da aprovação."
             )
+        elif contract.changed_after_signing:
+            reasons.append(CONTRACT_CHANGED)
         else:
             reasons.append("Envie o contrato assinado antes de aprovar a proposta.")
     return reasons
@@ -148,6 +158,10 @@ def _record_approval(
         signed_contract_sha256=signed_contract_sha256,
     )
     remirror(tenant=order.tenant, erp_id=order.erp_id)
+    # The customer's confirmation (with the approved PDF) and the company's notice, once the
+    # approval commits; the customer never waits for the mail server.
+    for notify in (notify_approval_confirmation, notify_company_proposal_approved):
+        enqueue_on_commit(notify, tenant_id=order.tenant_id, approval_id=approval.pk)
     return approval
 
 

@@ -64,7 +64,7 @@ def served(tmp_path_factory):
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "portal.settings_test",
             "DATABASE_URL": cluster.create_database("portal"),
-            "TMPDIR": str(log_dir),
+            "PORTAL_TEST_DIR": str(log_dir),  # files and file cache of its own
         }
         for name in ("ERP_DATABASE_URL", "CACHE_URL", "AWS_STORAGE_BUCKET_NAME"):
             env.pop(name, None)

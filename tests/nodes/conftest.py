@@ -45,7 +45,7 @@ def _deployment_env(django_db_setup, redis_server, s3_bucket, log_dir):
         "AWS_STORAGE_BUCKET_NAME": bucket,
         "AWS_S3_ENDPOINT_URL": endpoint,
         "ERP_SYNC_POLL_SECONDS": "0.2",
-        "TMPDIR": str(log_dir),  # settings_test's throwaway media folder
+        "PORTAL_TEST_DIR": str(log_dir),  # settings_test's files of their own
     }
     env.pop("ERP_DATABASE_URL", None)
     if "erp" in connections:

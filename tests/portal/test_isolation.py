@@ -28,6 +28,8 @@ NOT_CUSTOMER_URLS = {
     "password_reset_confirm",
     "password_reset_complete",
     "set_language",
+    # Public, authorised by a signed token; its isolation: tests/notifications/test_unsubscribe.py
+    "mail_unsubscribe",
 }
 
 
