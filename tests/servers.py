@@ -49,16 +49,6 @@ def wait_for(check, *, seconds: float, what: str, interval: float = 0.02):
         time.sleep(interval)
 
 
-def database_url(settings_dict: dict) -> str:
-    """A DATABASE_URL for a Django connection's settings (the test database once set up)."""
-    user = settings_dict.get("USER") or ""
-    if settings_dict.get("PASSWORD"):
-        user += f":{settings_dict['PASSWORD']}"
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    port = settings_dict.get("PORT") or 5432
-    return f"postgres://{user}@{host}:{port}/{settings_dict['NAME']}"
-
-
 class Process:
     """A child process in a session of its own, its output in `log_path`."""
 

@@ -11,8 +11,9 @@ import os
 import pytest
 from django.db import connections
 
+from tests.background.workers import database_url
 from tests.s3 import ENVIRONMENT, endpoint_of, moto_server, new_bucket
-from tests.servers import Node, Process, Redis, database_url
+from tests.servers import Node, Process, Redis
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def _deployment_env(django_db_setup, redis_server, s3_bucket, log_dir):
         **os.environ,
         **ENVIRONMENT,
         "DJANGO_SETTINGS_MODULE": "portal.settings_test",
-        "DATABASE_URL": database_url(connections["default"].settings_dict),
+        "DATABASE_URL": database_url("default"),
         "CACHE_URL": redis_server.url,
         "AWS_STORAGE_BUCKET_NAME": bucket,
         "AWS_S3_ENDPOINT_URL": endpoint,
@@ -49,7 +50,7 @@ def _deployment_env(django_db_setup, redis_server, s3_bucket, log_dir):
     }
     env.pop("ERP_DATABASE_URL", None)
     if "erp" in connections:
-        env["ERP_DATABASE_URL"] = database_url(connections["erp"].settings_dict)
+        env["ERP_DATABASE_URL"] = database_url("erp")
     return env
 
 

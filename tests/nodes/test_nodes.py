@@ -3,9 +3,8 @@
 Two gunicorn nodes, A and B, over one PostgreSQL, one Redis (CACHE_URL) and one S3 (moto's
 server): a session, a tenant-domain change and an upload made through A hold on B. Two ERP
 followers: one is active, the other stands by on the advisory lock and takes over when the
-first dies. Two task workers running each task once belong with the task framework
-(`manage.py db_worker`): start them with `tests.servers.manage(...)` and `node_env`, as the
-followers are started here.
+first dies. Two task workers running each task once: tests/background/test_worker.py (real
+`manage.py db_worker` processes on the same database).
 """
 
 import hashlib
