@@ -15,3 +15,5 @@ urlpatterns = [
     path("verificar/", contract_views.verify, name="verify"),
     path("verificar/<str:codigo>/", contract_views.verify_code, name="verify_code"),
 ]
+
+handler500 = "portal.errors.server_error"
