@@ -18,15 +18,17 @@ $(BIN)/.installed: pyproject.toml
 var:
 	@mkdir -p var
 
+# The task worker runs at nice 10: the mirror and the web server go first for the CPU.
 # gunicorn's control socket is off: its default path (~/.gunicorn) would clash between two demos.
 run: $(BIN)/.installed | var
 	@bin/system-deps
 	$(BIN)/python manage.py migrate --noinput -v 0
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	PUBLIC_PORT=$(PORT) $(BIN)/python manage.py demo
-	@echo "Serving on http://localhost:$(PORT)/ (Ctrl+C stops the server and the ERP follower)"
+	@echo "Serving on http://localhost:$(PORT)/ (Ctrl+C stops the server, the ERP follower and the task worker)"
 	@$(BIN)/python manage.py erp_sync --follow & follower=$$!; \
-	  trap 'kill $$follower 2>/dev/null; wait $$follower' EXIT; \
+	  nice -n 10 $(BIN)/python manage.py db_worker & worker=$$!; \
+	  trap 'kill $$follower $$worker 2>/dev/null; wait $$follower $$worker' EXIT; \
 	  PUBLIC_PORT=$(PORT) $(BIN)/gunicorn portal.wsgi -b 0.0.0.0:$(PORT) -w 3 --access-logfile - \
 	    --no-control-socket
 

@@ -6,9 +6,10 @@ periodic full reconcile for what a notification cannot tell (commits out of orde
 that was down, a lost NOTIFY). SQLite: a full pass every poll interval. A lost connection is
 retried with backoff; SIGTERM/SIGINT end the loop after the current pass.
 
-New versions of proposals get their PDF rendered ahead of the customer's first request, by a
-process of their own so that rendering never delays the mirror; a pass that changes more than
-`prerender_limit` proposals (a bulk load, the initial mirror) leaves them to the first request.
+New versions of proposals get their PDF rendered ahead of the customer's first request: the
+follower queues a task per version (proposals.tasks) and a task worker renders it, so rendering
+never delays the mirror; a pass that changes more than `prerender_limit` proposals (a bulk load,
+the initial mirror) queues nothing and leaves them to the first request.
 """
 
 import logging
@@ -30,7 +31,8 @@ from erp_sync.mirror import (
 )
 from erp_sync.router import erp_alias
 from portal.accounts.models import Tenant
-from proposals.prerender import ProposalPrerenderer
+from portal.background.queue import enqueue_on_commit
+from proposals.tasks import proposal_pdf_render_ahead
 
 logger = logging.getLogger("erp_sync.follow")
 
@@ -69,10 +71,8 @@ class Follower:
         self.listen_pid: int | None = None
         self.ready = threading.Event()  # set once active and caught up (lock, LISTEN, a pass)
         self.prerender_limit = prerender_limit
-        self.prerenderer = ProposalPrerenderer()
 
     def run(self) -> None:
-        self.prerenderer.start()
         backoff = 1.0
         while not self.stop.is_set():
             try:
@@ -90,7 +90,6 @@ class Follower:
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
         self.ready.clear()
-        self.prerenderer.stop()
         logger.info("Follower stopped")
 
     def _record_failure(self, error: Exception) -> None:
@@ -107,14 +106,21 @@ class Follower:
         proposals = []
         for tenant, stats in erp_sync_all(tenant_slug=self.tenant_slug).items():
             self._report(tenant, stats, started, full_pass=True)
-            proposals += stats.proposals_changed
+            proposals += [(tenant.pk, *changed) for changed in stats.proposals_changed]
         self._prerender(proposals)
 
-    def _prerender(self, order_ids: list[int]) -> None:
-        if len(order_ids) > self.prerender_limit:
-            logger.info("%d proposals changed at once: PDFs render on request", len(order_ids))
+    def _prerender(self, proposals: list[tuple[int, int, int]]) -> None:
+        """Queue the PDF of each (tenant id, order id, version) just mirrored."""
+        if len(proposals) > self.prerender_limit:
+            logger.info("%d proposals changed at once: PDFs render on request", len(proposals))
             return
-        self.prerenderer.submit(order_ids)
+        for tenant_id, order_id, erp_version in proposals:
+            enqueue_on_commit(
+                proposal_pdf_render_ahead,
+                tenant_id=tenant_id,
+                order_id=order_id,
+                erp_version=erp_version,
+            )
 
     def _report(self, tenant: Tenant, stats: SyncStats, started: float, full_pass: bool) -> None:
         elapsed_ms = round((time.monotonic() - started) * 1000)
@@ -141,7 +147,7 @@ class Follower:
             sync = erp_sync_customer if kind == "cliente" else erp_sync_order
             stats = sync(tenant=tenant, erp_id=int(erp_id))
             self._report(tenant, stats, started, False)
-            proposals += stats.proposals_changed
+            proposals += [(tenant.pk, *changed) for changed in stats.proposals_changed]
         self._prerender(proposals)
 
     # SQLite: poll -------------------------------------------------------------------------

@@ -110,8 +110,9 @@ class SyncStats:
     orders_updated: int = 0
     orders_deleted: int = 0
     orders_unchanged: int = 0
-    # Portal ids of proposals (PRO) mirrored at a new version: the follower renders their PDFs.
-    proposals_changed: list[int] = field(default_factory=list)
+    # (portal id, version) of proposals (PRO) mirrored at a new version: the follower has their
+    # PDFs rendered ahead.
+    proposals_changed: list[tuple[int, int]] = field(default_factory=list)
     # The ERP's atualizado_em of the oldest order change mirrored: the follower's lag is from it.
     oldest_change_at: datetime.datetime | None = None
 
@@ -416,7 +417,9 @@ def _write_chunk(tenant: Tenant, data: _Aggregates, stats: SyncStats) -> None:
     orders = created + updated
     stats.orders_created += len(created)
     stats.orders_updated += len(updated)
-    stats.proposals_changed += [o.pk for o in orders if o.status == OrderStatus.PROPOSAL]
+    stats.proposals_changed += [
+        (o.pk, o.erp_version) for o in orders if o.status == OrderStatus.PROPOSAL
+    ]
     stats.oldest_change_at = _earliest(stats.oldest_change_at, *(o.erp_updated_at for o in orders))
 
     OrderItem.objects.filter(order__in=updated).delete()

@@ -47,6 +47,10 @@ INSTALLED_APPS = [
     "proposals",
     "contracts",
     "erp_sync",
+    # Before django_tasks_db: its `db_worker` command replaces the package's (a heartbeat).
+    "portal.background",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -247,6 +251,25 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     }
 }
+
+# Background work: Django's task framework (the django-tasks backport of Django 6's
+# django.tasks). TASKS_BACKEND picks the backend and no code names one: "database" (default;
+# django-tasks-db, `manage.py db_worker`), "rq" (RQ on Redis at RQ_URL; `pip install
+# django-tasks-rq`, workers are `manage.py rqworker`), "immediate" (runs in the caller; tests).
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
+if TASKS_BACKEND == "rq":
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": os.environ.get("RQ_URL", "redis://127.0.0.1:6379/0")}}
+# A worker refreshes its heartbeat this often; a RUNNING task whose worker was not seen for
+# TASKS_WORKER_DEAD_AFTER_SECONDS runs again (longer than any pause of a live worker).
+TASKS_HEARTBEAT_SECONDS = float(os.environ.get("TASKS_HEARTBEAT_SECONDS", 5))
+TASKS_WORKER_DEAD_AFTER_SECONDS = float(os.environ.get("TASKS_WORKER_DEAD_AFTER_SECONDS", 60))
 
 ERP_SYNC_POLL_SECONDS = float(os.environ.get("ERP_SYNC_POLL_SECONDS", 1))
 ERP_SYNC_RECONCILE_SECONDS = float(os.environ.get("ERP_SYNC_RECONCILE_SECONDS", 60))

@@ -1,23 +1,21 @@
 """The proposal PDF in storage: rendered once per order version, then served from storage.
 
 `proposal_pdf_ensure` is the one way to get it: on a customer's first request, at approval, and
-ahead of time by the ERP follower for new versions of PRO orders (a bulk initial mirror does not
-render). It renders outside any transaction and stores the result once
-(portal.documents.stored): two simultaneous first requests may both render, one row and one file
-are kept.
+ahead of time by a task the ERP follower queues for new versions of PRO orders (proposals.tasks;
+a bulk initial mirror does not render). It renders outside any transaction and stores the result
+once (portal.documents.stored): two simultaneous first requests may both render, one row and one
+file are kept.
 """
 
 import logging
 import time
 
-from django.db import DatabaseError
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
-from django_scopes import scope, scopes_disabled
+from django_scopes import scope
 
 from portal.documents.pdf import company_for, render_pdf
 from portal.documents.stored import document_store_once
-from proposals.models import Order, OrderStatus, ProposalDocument
+from proposals.models import Order, ProposalDocument
 
 logger = logging.getLogger(__name__)
 
@@ -128,30 +126,3 @@ def _ensure(order: Order) -> ProposalDocument:
         except _OrderChanged:
             continue
     return _store_current(order.pk)
-
-
-def proposal_pdf_prerender(*, order_ids: list[int]) -> int:
-    """Render, ahead of any request, the PDFs that the proposals (PRO) among `order_ids` lack
-    for their current version; returns how many were rendered. The follower calls it for the
-    proposals the ERP just changed, so the customer's first download is already stored."""
-    with scopes_disabled():
-        rendered_versions = ProposalDocument.objects.filter(
-            order=OuterRef("pk"), erp_version=OuterRef("erp_version")
-        )
-        pending = list(
-            Order.objects.filter(pk__in=order_ids, status=OrderStatus.PROPOSAL)
-            .exclude(Exists(rendered_versions))
-            .order_by("pk")
-        )
-    rendered = 0
-    for order in pending:
-        try:
-            proposal_pdf_ensure(order=order)
-            rendered += 1
-        except DatabaseError:
-            raise
-        except Exception:
-            # One proposal that cannot render must not hold back the others; the customer's
-            # first request tries again (and logs the same error).
-            logger.exception("Proposal %s v%s not rendered ahead", order.number, order.erp_version)
-    return rendered

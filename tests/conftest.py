@@ -18,6 +18,7 @@ from django.test import Client
 from django_scopes import scopes_disabled
 
 from erp_sync.router import erp_alias
+from tests.background.workers import start_worker, stop_worker, worker_env
 from tests.factories import (
     TEST_PASSWORD,
     CustomerFactory,
@@ -84,6 +85,17 @@ def _clean_erp_tables_after_transactional_tests(request):
         with connection.cursor() as cursor:
             for table in ERP_TABLES:
                 cursor.execute(f"DELETE FROM {table}")
+
+
+@pytest.fixture
+def task_worker():
+    """A real `manage.py db_worker` process on this test's databases, stopped after the test.
+
+    Its tasks must be committed to be seen: use it in `django_db(transaction=True)` tests."""
+    worker = start_worker(worker_env())
+    yield worker
+    output = stop_worker(worker)
+    assert worker.returncode == 0, output
 
 
 @pytest.fixture(autouse=True)

@@ -16,8 +16,9 @@ from pypdf import PdfReader
 
 from erp_sync.mirror import erp_sync_tenant
 from erp_sync.models import ErpPedidoItem
-from proposals.documents import proposal_pdf_ensure, proposal_pdf_prerender
+from proposals.documents import proposal_pdf_ensure
 from proposals.models import Approval, Attachment, Order, ProposalDocument
+from proposals.tasks import proposal_pdf_render_ahead
 from tests.conftest import HOST_A, HOST_B, host_client
 from tests.contracts.samples import pdf_bytes
 from tests.erp_builders import erp_anexo, erp_cliente, erp_pedido
@@ -98,18 +99,28 @@ def test_a_bulk_mirror_renders_nothing(proposal):
 
 
 @pytest.mark.django_db
-def test_prerender_renders_the_missing_proposal_pdfs_once_and_nothing_else(tenant_a, user_a):
+def test_the_render_ahead_task_renders_a_proposal_version_once_and_nothing_else(tenant_a, user_a):
     cliente = erp_cliente(tenant_a.erp_company_id, id=user_a.customer.erp_id)
     for numero, status in ((7001, "PRO"), (7002, "PRO"), (7003, "PED")):
         erp_pedido(cliente, numero, status=status)
     stats = erp_sync_tenant(tenant=tenant_a)
     with scopes_disabled():
         orders = {o.number: o for o in Order.objects.all()}
-    assert sorted(stats.proposals_changed) == sorted([orders[7001].pk, orders[7002].pk])
+    assert sorted(stats.proposals_changed) == sorted(
+        (orders[n].pk, orders[n].erp_version) for n in (7001, 7002)
+    )
     proposal_pdf_ensure(order=orders[7001])  # a customer already asked for this one
 
-    assert proposal_pdf_prerender(order_ids=[o.pk for o in orders.values()]) == 1
-    assert proposal_pdf_prerender(order_ids=[o.pk for o in orders.values()]) == 0
+    def render(order, version=None):
+        return proposal_pdf_render_ahead.call(
+            tenant_id=tenant_a.pk, order_id=order.pk, erp_version=version or order.erp_version
+        )
+
+    assert render(orders[7001]) == "already rendered"
+    assert render(orders[7002]) == "rendered"
+    assert render(orders[7002]) == "already rendered"
+    assert render(orders[7002], version=orders[7002].erp_version - 1) == "superseded"
+    assert render(orders[7003]) == "not a proposal"
 
     with scopes_disabled():
         rendered = set(ProposalDocument.objects.values_list("order__number", "erp_version"))
