@@ -23,7 +23,7 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 from portal.documents.downloads import download_filename
-from portal.formats import number_br
+from portal.formats import filesize_br
 
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 SUFFIXES = {
@@ -82,13 +82,9 @@ class ValidatedUpload:
         return hashlib.sha256(self.content).hexdigest()
 
 
-def _megabytes(size: int) -> str:
-    return f"{number_br(size / (1024 * 1024), 1)} MB"
-
-
 def too_large_message() -> str:
     limit = settings.SIGNED_CONTRACT_MAX_BYTES
-    return f"O arquivo é maior que o limite de {_megabytes(limit)}. Envie um arquivo menor."
+    return f"O arquivo é maior que o limite de {filesize_br(limit)}. Envie um arquivo menor."
 
 
 class SizeLimitUploadHandler(FileUploadHandler):

@@ -33,7 +33,7 @@ CENT = Decimal("0.01")
 class DemoCompany:
     empresa_id: int
     first_number: int
-    customers: list[tuple[str, str]]  # (name, e-mail)
+    customers: list[tuple[str, str, str]]  # (name, e-mail, CNPJ)
     catalog: list[tuple[str, str, str, Decimal]]  # (kind P/S, description, unit, price)
     salespeople: list[str]
 
@@ -87,10 +87,14 @@ COMPANIES = [
         empresa_id=1,
         first_number=7001,
         customers=[
-            ("Metalúrgica Horizonte Ltda", "compras@horizonte.com.br"),
-            ("Construtora Pedra Azul S.A.", "suprimentos@pedraazul.com.br"),
-            ("Padaria Pão Dourado ME", "contato@paodourado.com.br"),
-            ("Oficina Mecânica Irmãos Costa", "financeiro@irmaoscosta.com.br"),
+            ("Metalúrgica Horizonte Ltda", "compras@horizonte.com.br", "31.415.926/0001-71"),
+            ("Construtora Pedra Azul S.A.", "suprimentos@pedraazul.com.br", "27.182.818/0001-29"),
+            ("Padaria Pão Dourado ME", "contato@paodourado.com.br", "16.180.339/0001-57"),
+            (
+                "Oficina Mecânica Irmãos Costa",
+                "financeiro@irmaoscosta.com.br",
+                "14.142.135/0001-04",
+            ),
         ],
         catalog=PRODUCTS_ALFA,
         salespeople=["Mariana Souza", "Carlos Pereira", "Juliana Rocha"],
@@ -99,9 +103,9 @@ COMPANIES = [
         empresa_id=2,
         first_number=8001,
         customers=[
-            ("Distribuidora Litoral Sul Ltda", "ti@litoralsul.com.br"),
-            ("Clínica Bem Viver", "adm@bemviver.com.br"),
-            ("Supermercado Boa Compra", "compras@boacompra.com.br"),
+            ("Distribuidora Litoral Sul Ltda", "ti@litoralsul.com.br", "17.320.508/0001-70"),
+            ("Clínica Bem Viver", "adm@bemviver.com.br", "22.360.679/0001-62"),
+            ("Supermercado Boa Compra", "compras@boacompra.com.br", "26.457.513/0001-10"),
         ],
         catalog=SERVICES_BETA,
         salespeople=["Rafael Lima", "Patrícia Alves"],
@@ -129,16 +133,6 @@ SPECIFICATION_HTML = """<h1 style="font-size:16pt">Especificação técnica — 
 <p>Itens conforme a proposta, com as tolerâncias e normas abaixo.</p>
 <ul><li>Normas: ABNT NBR ISO 9001.</li><li>Garantia: 12 meses.</li>
 <li>Instalação: no local do cliente, em horário comercial.</li></ul>"""
-
-
-def cnpj(rng: random.Random) -> str:
-    """A CNPJ with valid check digits."""
-    digits = [rng.randint(0, 9) for _ in range(8)] + [0, 0, 0, 1]
-    for weights in ([5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2], [6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]):
-        remainder = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
-        digits.append(0 if remainder < 2 else 11 - remainder)
-    text = "".join(map(str, digits))
-    return f"{text[:2]}.{text[2:5]}.{text[5:8]}/{text[8:12]}-{text[12:]}"
 
 
 def split_installments(total: Decimal, count: int) -> list[Decimal]:
@@ -280,9 +274,9 @@ def seed(*, company_names: dict[int, str]) -> list[str]:
             rng = random.Random(company.empresa_id)
             clientes = [
                 ErpCliente.objects.create(
-                    empresa_id=company.empresa_id, nome=name, email=email, cpf_cnpj=cnpj(rng)
+                    empresa_id=company.empresa_id, nome=name, email=email, cpf_cnpj=cnpj
                 )
-                for name, email in company.customers
+                for name, email, cnpj in company.customers
             ]
             pedidos = []
             for index in range(ORDERS_PER_COMPANY):

@@ -3,8 +3,10 @@
 PostgreSQL: one active follower per ERP database (a session advisory lock; the others stand by
 and take over when it dies), LISTEN erp_changes and re-mirror just the named aggregate, plus a
 periodic full reconcile for what a notification cannot tell (commits out of order, a follower
-that was down, a lost NOTIFY). SQLite: a full pass every poll interval. A lost connection is
-retried with backoff; SIGTERM/SIGINT end the loop after the current pass.
+that was down, a lost NOTIFY). SQLite: a full pass every poll interval. A pass that fails for any
+reason (a lost connection, a malformed notification, a storage error) is recorded on the sync
+state and retried with backoff from a fresh connection and a full pass: one bad pass never ends
+the only active follower. SIGTERM/SIGINT end the loop after the current pass.
 
 New versions of proposals get their PDF rendered ahead of the customer's first request: the
 follower queues a task per version (proposals.tasks) and a task worker renders it, so rendering
@@ -54,6 +56,18 @@ def _erp_conninfo() -> str:
     )
 
 
+class MalformedNotification(ValueError):
+    """A payload on the channel that is not '<pedido|cliente>:<empresa_id>:<id>'."""
+
+
+def _parse(payload: str) -> tuple[str, int, int]:
+    kind, _, rest = payload.partition(":")
+    company, _, erp_id = rest.partition(":")
+    if kind not in ("pedido", "cliente") or not (company.isdigit() and erp_id.isdigit()):
+        raise MalformedNotification(f"Notificação inválida em {CHANNEL}: {payload[:200]!r}")
+    return kind, int(company), int(erp_id)
+
+
 class Follower:
     def __init__(
         self,
@@ -81,9 +95,12 @@ class Follower:
                 else:
                     self._poll()
                 backoff = 1.0
-            except (DatabaseError, psycopg.Error) as error:
+            except Exception as error:
                 self.ready.clear()
-                logger.exception("ERP connection lost; retrying in %.0f s", backoff)
+                if isinstance(error, DatabaseError | psycopg.Error):
+                    logger.exception("ERP connection lost; retrying in %.0f s", backoff)
+                else:
+                    logger.exception("Follower pass failed; retrying in %.0f s", backoff)
                 for connection in connections.all():
                     connection.close()
                 self._record_failure(error)
@@ -92,9 +109,15 @@ class Follower:
         self.ready.clear()
         logger.info("Follower stopped")
 
+    def _tenants(self):
+        tenants = Tenant.objects.filter(is_active=True)
+        return tenants.filter(slug=self.tenant_slug) if self.tenant_slug else tenants
+
     def _record_failure(self, error: Exception) -> None:
         try:
-            sync_state_record_failure(error=f"{type(error).__name__}: {error}")
+            sync_state_record_failure(
+                error=f"{type(error).__name__}: {error}", tenants=self._tenants()
+            )
         except DatabaseError:
             logger.exception("Could not record the failure: the portal's database is down too")
             connections.close_all()
@@ -133,19 +156,16 @@ class Follower:
     def apply(self, payloads: set[str]) -> None:
         """Re-mirror the aggregates named by notifications ('pedido:<empresa>:<id>')."""
         started = time.monotonic()
-        tenants = Tenant.objects.filter(is_active=True)
-        if self.tenant_slug:
-            tenants = tenants.filter(slug=self.tenant_slug)
-        by_company = {t.erp_company_id: t for t in tenants}
+        changes = [_parse(payload) for payload in payloads]
+        by_company = {t.erp_company_id: t for t in self._tenants()}
         proposals = []
         # Customers first: an order may name a customer that is new in the same transaction.
-        for payload in sorted(payloads, key=lambda p: not p.startswith("cliente:")):
-            kind, company, erp_id = payload.split(":")
-            tenant = by_company.get(int(company))
+        for kind, company, erp_id in sorted(changes, key=lambda change: change[0] != "cliente"):
+            tenant = by_company.get(company)
             if tenant is None:
                 continue
             sync = erp_sync_customer if kind == "cliente" else erp_sync_order
-            stats = sync(tenant=tenant, erp_id=int(erp_id))
+            stats = sync(tenant=tenant, erp_id=erp_id)
             self._report(tenant, stats, started, False)
             proposals += [(tenant.pk, *changed) for changed in stats.proposals_changed]
         self._prerender(proposals)

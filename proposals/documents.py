@@ -2,9 +2,9 @@
 
 `proposal_pdf_ensure` is the one way to get it: on a customer's first request, at approval, and
 ahead of time by a task the ERP follower queues for new versions of PRO orders (proposals.tasks;
-a bulk initial mirror does not render). It renders outside any transaction and stores the result
-once (portal.documents.stored): two simultaneous first requests may both render, one row and one
-file are kept.
+a bulk initial mirror does not render). It renders outside any transaction and stores the
+result once (portal.documents.stored): two simultaneous first requests may both render, one row
+and one file are kept.
 """
 
 import logging

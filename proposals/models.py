@@ -47,6 +47,9 @@ class Order(models.Model):
     approved_by = models.CharField("aprovado por", max_length=254, blank=True)
     erp_version = models.BigIntegerField("versão no ERP")
     erp_updated_at = models.DateTimeField("atualizado no ERP", null=True, blank=True)
+    # Deleted in the ERP: gone from the customer's pages (every selector skips it), kept with its
+    # approval, uploads, contract and history as evidence, for staff and support in admin.
+    removed_at = models.DateTimeField("removido do ERP em", null=True, blank=True)
 
     objects = ScopedManager(tenant="tenant")
 
@@ -55,7 +58,12 @@ class Order(models.Model):
         verbose_name_plural = "pedidos"
         constraints = [
             models.UniqueConstraint(fields=["tenant", "erp_id"], name="order_erp_id_per_tenant"),
-            models.UniqueConstraint(fields=["tenant", "number"], name="order_number_per_tenant"),
+            # A number the ERP freed (its order deleted) may come back on another order.
+            models.UniqueConstraint(
+                fields=["tenant", "number"],
+                condition=models.Q(removed_at__isnull=True),
+                name="order_number_per_tenant",
+            ),
         ]
         indexes = [
             # Keyset pagination of a customer's orders: newest first, by number.
@@ -233,7 +241,8 @@ class Approval(models.Model):
     """Evidence of a customer's approval. One per order: the constraint makes it idempotent."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
-    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="approval")
+    # Evidence: nothing deletes an approved order (the mirror marks it removed).
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="approval")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     approved_at = models.DateTimeField("aprovado em")
     ip_address = models.GenericIPAddressField("IP", null=True, blank=True)

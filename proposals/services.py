@@ -166,7 +166,11 @@ def _record_approval_after_erp(**record) -> Approval | None:
 def _outcome_after_refusal(*, order: Order, remirror: Remirror) -> ApprovalResult:
     """Nothing was approved: re-mirror the order and tell the customer what the ERP says now."""
     remirror(tenant=order.tenant, erp_id=order.erp_id)
-    current = Order.objects.filter(pk=order.pk).select_related("contract").first()
+    current = (
+        Order.objects.filter(pk=order.pk, removed_at__isnull=True)
+        .select_related("contract")
+        .first()
+    )
     if current is None:
         return ApprovalResult(
             ApprovalOutcome.NOT_ALLOWED, "Esta proposta não está mais disponível no sistema."

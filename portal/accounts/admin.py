@@ -18,7 +18,7 @@ from portal.accounts.admin_site import (
     is_support_admin,
 )
 from portal.accounts.models import Customer, Tenant, TenantDomain, User
-from portal.formats import datetime_br
+from portal.formats import cpf_cnpj_br, datetime_br
 
 # Logins are managed by role (portal.accounts.admin_site.AccessRuleMixin), not by groups.
 admin.site.unregister(Group)
@@ -110,11 +110,21 @@ class TenantAdmin(AccessRuleMixin, admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyModelAdmin):
-    list_display = ["name", "erp_id", "cpf_cnpj", "email", "is_active"]
+    list_display = ["name", "erp_id", "document", "email", "is_active", "erp_presence"]
     list_filter = ["is_active"]
     search_fields = ["name", "cpf_cnpj", "email", "=erp_id"]
-    fields = ["name", "erp_id", "cpf_cnpj", "email", "is_active", "logins"]
-    readonly_fields = ["logins"]
+    fields = ["name", "erp_id", "document", "email", "is_active", "erp_presence", "logins"]
+    readonly_fields = ["logins", "erp_presence", "document"]
+
+    @admin.display(description="CPF/CNPJ", ordering="cpf_cnpj")
+    def document(self, customer):
+        return cpf_cnpj_br(customer.cpf_cnpj) or "—"
+
+    @admin.display(description="no ERP", ordering="removed_at")
+    def erp_presence(self, customer):
+        if customer.removed_at is None:
+            return "Presente"
+        return f"Removido do ERP em {datetime_br(customer.removed_at)} (mantido como registro)"
 
     @admin.display(description="logins no portal")
     def logins(self, customer):

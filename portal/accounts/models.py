@@ -7,6 +7,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django_scopes import ScopedManager
 
+from portal.formats import validate_cnpj
+
 
 class Tenant(models.Model):
     """An ERP company that offers the portal to its customers."""
@@ -15,7 +17,7 @@ class Tenant(models.Model):
     slug = models.SlugField("identificador", max_length=50, unique=True)
     erp_company_id = models.BigIntegerField("empresa no ERP (empresa_id)", unique=True)
     legal_name = models.CharField("razão social", max_length=200, blank=True)
-    cnpj = models.CharField("CNPJ", max_length=18, blank=True)
+    cnpj = models.CharField("CNPJ", max_length=18, blank=True, validators=[validate_cnpj])
     address = models.CharField("endereço", max_length=300, blank=True)
     phone = models.CharField("telefone", max_length=40, blank=True)
     email = models.EmailField("e-mail", blank=True)
@@ -103,6 +105,8 @@ class Customer(models.Model):
     email = models.EmailField("e-mail", blank=True)
     is_active = models.BooleanField("ativo", default=True)
     erp_version = models.BigIntegerField(default=0)
+    # Deleted in the ERP: its logins stop, its orders are marked removed, the evidence stays.
+    removed_at = models.DateTimeField("removido do ERP em", null=True, blank=True)
 
     objects = ScopedManager(tenant="tenant")
 

@@ -94,13 +94,12 @@ def _logo_data_uri(tenant: Tenant) -> str:
 
 def company_for(tenant: Tenant) -> Company:
     name = tenant.legal_name or tenant.name
+    cnpj = formats.cpf_cnpj_br(tenant.cnpj)
     contact = " · ".join(part for part in (tenant.phone, tenant.email) if part)
-    identity = " · ".join(
-        part for part in (name, f"CNPJ {tenant.cnpj}" if tenant.cnpj else "", contact) if part
-    )
+    identity = " · ".join(part for part in (name, f"CNPJ {cnpj}" if cnpj else "", contact) if part)
     return Company(
         name=name,
-        cnpj=tenant.cnpj,
+        cnpj=cnpj,
         address=tenant.address,
         contact=contact,
         logo=_logo_data_uri(tenant),

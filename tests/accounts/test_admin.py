@@ -452,3 +452,30 @@ def test_domain_added_by_support_works_at_once(support_client, tenant_a):
     assert TenantDomain.objects.get(hostname="novo.alfa.test").is_primary
     assert not TenantDomain.objects.get(hostname=HOST_A).is_primary
     assert "Alfa Máquinas" in host_client("novo.alfa.test").get(reverse("login")).content.decode()
+
+
+def test_support_cannot_save_a_tenant_with_an_invalid_cnpj(support_client, tenant_a):
+    response = support_client.post(
+        reverse("admin:accounts_tenant_change", args=(tenant_a.pk,)),
+        {
+            "name": tenant_a.name,
+            "slug": tenant_a.slug,
+            "erp_company_id": tenant_a.erp_company_id,
+            "is_active": "on",
+            "cnpj": "12.345.678/0001-00",
+            "primary_color": "#1f4e79",
+            "domains-TOTAL_FORMS": "1",
+            "domains-INITIAL_FORMS": "1",
+            "domains-MIN_NUM_FORMS": "0",
+            "domains-MAX_NUM_FORMS": "1000",
+            "domains-0-hostname": HOST_A,
+            "domains-0-is_primary": "on",
+            "domains-0-tenant": tenant_a.pk,
+            "_save": "1",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "CNPJ inválido: confira os números" in response.content.decode()
+    tenant_a.refresh_from_db()
+    assert tenant_a.cnpj == "12.345.678/0001-95"

@@ -189,6 +189,20 @@ def test_a_bulk_load_leaves_the_pdfs_to_the_first_request(tenant_a, start_follow
     # The ERP wrote the order, its items and installments one by one: a task per version seen.
     queued = [result.args_kwargs["kwargs"] for result in DBTaskResult.objects.all()]
     with scopes_disabled():
-        order_7004 = Order.objects.get(number=7004)
-    assert {task["order_id"] for task in queued} == {order_7004.pk}
+        assert {task["order_id"] for task in queued} == {Order.objects.get(number=7004).pk}
     assert max(task["erp_version"] for task in queued) == pedido.versao
+
+
+def test_a_malformed_notification_is_recorded_and_the_follower_goes_on(tenant_a, start_follower):
+    follower = start_follower()
+    assert follower.ready.wait(10)
+    with connections[erp_alias()].cursor() as cursor:
+        cursor.execute("SELECT pg_notify('erp_changes', 'pedido:1:não-é-um-id')")
+
+    state = SyncState.objects.filter(tenant=tenant_a)
+    eventually(lambda: state.exists() and state.get().is_failing)
+    assert "Notificação inválida em erp_changes: 'pedido:1:não-é-um-id'" in state.get().last_error
+
+    erp_pedido(erp_cliente(tenant_a.erp_company_id), 7007)
+    eventually(mirrored(7007), 10)
+    eventually(lambda: not state.get().is_failing)  # the next good pass clears the notice

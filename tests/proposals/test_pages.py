@@ -379,8 +379,8 @@ def test_order_detail_lists_attachments_and_the_status_timeline(client_a, full_o
 
     assert reverse("attachment_download", args=[7003, small.pk]) in html
     assert reverse("attachment_download", args=[7003, big.pk]) in html
-    assert "memorial.pdf" in body and "2,5 KB" in body
-    assert "projeto.dwg" in body and "3,0 MB" in body
+    assert "memorial.pdf" in body and "2,5\xa0KB" in body
+    assert "projeto.dwg" in body and "3,0\xa0MB" in body
     assert "Proposta 02/03/2026 09:30" in body  # São Paulo time
 
 

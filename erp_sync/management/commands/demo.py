@@ -27,7 +27,7 @@ TENANTS = [
         "display_name": "Beta Sistemas",
         "erp_company_id": 2,
         "legal_name": "Beta Sistemas e Serviços S.A.",
-        "cnpj": "98.765.432/0001-10",
+        "cnpj": "20.481.632/0001-21",
         "address": "Rua XV de Novembro, 200 — Centro, Florianópolis/SC, 88010-000",
         "phone": "(48) 3222-1100",
         "email": "atendimento@betasistemas.com.br",
