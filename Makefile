@@ -18,22 +18,32 @@ $(BIN)/.installed: pyproject.toml
 var:
 	@mkdir -p var
 
+# The demo's own SECRET_KEY, made once (the settings refuse to start without one).
+var/secret_key: | var
+	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+# Every demo process runs with the demo's key and port.
+DEMO_ENV = SECRET_KEY="$$(cat var/secret_key)" PUBLIC_PORT=$(PORT)
+
+# The task worker runs at nice 10: the mirror and the web server go first for the CPU.
 # gunicorn's control socket is off: its default path (~/.gunicorn) would clash between two demos.
-run: $(BIN)/.installed | var
+run: $(BIN)/.installed var/secret_key | var
 	@bin/system-deps
-	$(BIN)/python manage.py migrate --noinput -v 0
-	$(BIN)/python manage.py collectstatic --noinput -v 0
-	PUBLIC_PORT=$(PORT) $(BIN)/python manage.py demo
-	@echo "Serving on http://localhost:$(PORT)/ (Ctrl+C stops the server and the ERP follower)"
-	@$(BIN)/python manage.py erp_sync --follow & follower=$$!; \
-	  trap 'kill $$follower 2>/dev/null; wait $$follower' EXIT; \
-	  PUBLIC_PORT=$(PORT) $(BIN)/gunicorn portal.wsgi -b 0.0.0.0:$(PORT) -w 3 --access-logfile - \
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput -v 0
+	$(DEMO_ENV) $(BIN)/python manage.py collectstatic --noinput -v 0
+	$(DEMO_ENV) $(BIN)/python manage.py demo
+	@echo "Serving on http://localhost:$(PORT)/ (Ctrl+C stops the server, the ERP follower and the task worker)"
+	@$(DEMO_ENV) $(BIN)/python manage.py erp_sync --follow & follower=$$!; \
+	  $(DEMO_ENV) nice -n 10 $(BIN)/python manage.py db_worker & worker=$$!; \
+	  trap 'kill $$follower $$worker 2>/dev/null; wait $$follower $$worker' EXIT; \
+	  $(DEMO_ENV) $(BIN)/gunicorn portal.wsgi -b 0.0.0.0:$(PORT) -w 3 --access-logfile - \
 	    --no-control-socket
 
 test: $(BIN)/.installed
 	@bin/system-deps --test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(MAKE) --no-print-directory test-sqlite test-pg test-pg-split
 
 # The embedded default: SQLite, ERP tables in the portal's database. Browser tests run here.
@@ -52,4 +62,4 @@ test-pg-split: $(BIN)/.installed
 	  REQUIRE_POSTGRES=1 $(BIN)/pytest -q -m "not e2e"
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports --no-cache

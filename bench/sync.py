@@ -88,7 +88,7 @@ def main() -> None:
     from django.db import connection
     from django_scopes import scopes_disabled
 
-    from erp_sync.services import erp_sync_tenant
+    from erp_sync.mirror import erp_sync_tenant
     from portal.accounts.models import Tenant
 
     call_command("migrate", verbosity=0)

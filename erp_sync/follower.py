@@ -8,9 +8,10 @@ reason (a lost connection, a malformed notification, a storage error) is recorde
 state and retried with backoff from a fresh connection and a full pass: one bad pass never ends
 the only active follower. SIGTERM/SIGINT end the loop after the current pass.
 
-New versions of proposals get their PDF rendered ahead of the customer's first request, by a
-process of their own so that rendering never delays the mirror; a pass that changes more than
-`prerender_limit` proposals (a bulk load, the initial mirror) leaves them to the first request.
+New versions of proposals get their PDF rendered ahead of the customer's first request: the
+follower queues a task per version (proposals.tasks) and a task worker renders it, so rendering
+never delays the mirror; a pass that changes more than `prerender_limit` proposals (a bulk load,
+the initial mirror) queues nothing and leaves them to the first request.
 """
 
 import logging
@@ -22,8 +23,7 @@ from django.db import DatabaseError, connections
 from django.utils import timezone
 from psycopg.conninfo import make_conninfo
 
-from erp_sync.router import erp_alias
-from erp_sync.services import (
+from erp_sync.mirror import (
     SyncStats,
     erp_sync_all,
     erp_sync_customer,
@@ -31,8 +31,10 @@ from erp_sync.services import (
     sync_state_record_failure,
     sync_state_record_success,
 )
+from erp_sync.router import erp_alias
 from portal.accounts.models import Tenant
-from proposals.prerender import ProposalPrerenderer
+from portal.background.queue import enqueue_on_commit
+from proposals.tasks import proposal_pdf_render_ahead
 
 logger = logging.getLogger("erp_sync.follow")
 
@@ -83,10 +85,8 @@ class Follower:
         self.listen_pid: int | None = None
         self.ready = threading.Event()  # set once active and caught up (lock, LISTEN, a pass)
         self.prerender_limit = prerender_limit
-        self.prerenderer = ProposalPrerenderer()
 
     def run(self) -> None:
-        self.prerenderer.start()
         backoff = 1.0
         while not self.stop.is_set():
             try:
@@ -107,7 +107,6 @@ class Follower:
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
         self.ready.clear()
-        self.prerenderer.stop()
         logger.info("Follower stopped")
 
     def _tenants(self):
@@ -130,14 +129,21 @@ class Follower:
         proposals = []
         for tenant, stats in erp_sync_all(tenant_slug=self.tenant_slug).items():
             self._report(tenant, stats, started, full_pass=True)
-            proposals += stats.proposals_changed
+            proposals += [(tenant.pk, *changed) for changed in stats.proposals_changed]
         self._prerender(proposals)
 
-    def _prerender(self, order_ids: list[int]) -> None:
-        if len(order_ids) > self.prerender_limit:
-            logger.info("%d proposals changed at once: PDFs render on request", len(order_ids))
+    def _prerender(self, proposals: list[tuple[int, int, int]]) -> None:
+        """Queue the PDF of each (tenant id, order id, version) just mirrored."""
+        if len(proposals) > self.prerender_limit:
+            logger.info("%d proposals changed at once: PDFs render on request", len(proposals))
             return
-        self.prerenderer.submit(order_ids)
+        for tenant_id, order_id, erp_version in proposals:
+            enqueue_on_commit(
+                proposal_pdf_render_ahead,
+                tenant_id=tenant_id,
+                order_id=order_id,
+                erp_version=erp_version,
+            )
 
     def _report(self, tenant: Tenant, stats: SyncStats, started: float, full_pass: bool) -> None:
         elapsed_ms = round((time.monotonic() - started) * 1000)
@@ -161,7 +167,7 @@ class Follower:
             sync = erp_sync_customer if kind == "cliente" else erp_sync_order
             stats = sync(tenant=tenant, erp_id=erp_id)
             self._report(tenant, stats, started, False)
-            proposals += stats.proposals_changed
+            proposals += [(tenant.pk, *changed) for changed in stats.proposals_changed]
         self._prerender(proposals)
 
     # SQLite: poll -------------------------------------------------------------------------

@@ -5,9 +5,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from portal.accounts.admin_site import ReadOnlyModelAdmin, ReadOnlyTabularInline
+from portal.documents.downloads import stored_file_response
 from portal.formats import brl, date_br, datetime_br, quantity_br
 from proposals.documents import proposal_pdf_filename, proposal_pdf_to_serve
-from proposals.downloads import stored_file_response
 from proposals.models import (
     Approval,
     Attachment,

@@ -1,25 +1,38 @@
-"""Writes on orders: the customer's approval, written through to the ERP's row."""
+"""Writes on orders: the customer's approval, written through to the ERP's row.
 
-import json
+Approving needs the order and the state of its contract, so this module sits above both
+proposals' and contracts' models and selectors (DESIGN.md, "Layout"). The mirror sits above it:
+callers hand in `remirror`, the mirror's re-read of one order (erp_sync.mirror.erp_sync_order).
+"""
+
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
+from contracts.models import SignatureMode
 from contracts.selectors import signed_contract_current
-from erp_sync.models import ErpPedido, ErpPortalEvento
+from erp_sync.gateway import ErpEvent, erp_event_add, erp_order_mark_approved
 from erp_sync.router import erp_alias, erp_is_portal_database
-from erp_sync.services import erp_sync_order
 from portal import formats
 from portal.accounts.models import User
 from proposals.documents import proposal_pdf_ensure
 from proposals.models import Approval, Order, OrderStatus
 
 logger = logging.getLogger(__name__)
+
+# Re-reads one order from the ERP into the portal: called as remirror(tenant=…, erp_id=…).
+Remirror = Callable[..., object]
+
+
+CONTRACT_CHANGED = (
+    "O contrato foi alterado pela empresa depois do envio do Contrato Assinado. Baixe o "
+    "contrato atualizado, assine e envie novamente antes de aprovar a proposta."
+)
 
 
 def order_approval_blockers(*, order: Order, today: date | None = None) -> list[str]:
@@ -41,11 +54,13 @@ def order_approval_blockers(*, order: Order, today: date | None = None) -> list[
         )
     contract = getattr(order, "contract", None)
     if contract is not None and not contract.is_signed:
-        if contract.signature_mode == "DIGITAL":
+        if contract.signature_mode == SignatureMode.DIGITAL:
             reasons.append(
                 "O contrato precisa ser assinado digitalmente por todos os signatários "
                 "antes da aprovação."
             )
+        elif contract.changed_after_signing:
+            reasons.append(CONTRACT_CHANGED)
         else:
             reasons.append("Envie o contrato assinado antes de aprovar a proposta.")
     return reasons
@@ -98,28 +113,22 @@ class _ErpRefused(Exception):
 
 def _erp_approve(*, order: Order, user: User, seen_version: int, now, ip_address: str | None):
     """The write-through: one conditional UPDATE on erp_pedido, plus the portal event row."""
-    updated = ErpPedido.objects.filter(
-        id=order.erp_id,
-        empresa_id=order.tenant.erp_company_id,
-        status=OrderStatus.PROPOSAL,
-        versao=seen_version,
-    ).update(
-        status=OrderStatus.APPROVED,
-        aprovado_em=now,
-        aprovado_por=user.email,
-        versao=F("versao") + 1,
+    company = order.tenant.erp_company_id
+    approved = erp_order_mark_approved(
+        company_id=company,
+        erp_id=order.erp_id,
+        seen_version=seen_version,
+        approved_by=user.email,
+        now=now,
     )
-    if updated != 1:
+    if not approved:
         raise _ErpRefused
-    ErpPortalEvento.objects.create(
-        empresa_id=order.tenant.erp_company_id,
-        pedido_id=order.erp_id,
-        tipo="PROPOSTA_APROVADA",
-        dados=json.dumps(
-            {"email": user.email, "ip": ip_address, "versao": seen_version},
-            ensure_ascii=False,
-        ),
-        criado_em=now,
+    erp_event_add(
+        company_id=company,
+        erp_id=order.erp_id,
+        kind=ErpEvent.PROPOSAL_APPROVED,
+        data={"email": user.email, "ip": ip_address, "versao": seen_version},
+        now=now,
     )
 
 
@@ -131,6 +140,7 @@ def _record_approval(
     now,
     ip_address,
     user_agent,
+    remirror: Remirror,
     proposal_sha256="",
     signed_contract_sha256="",
 ) -> Approval:
@@ -145,7 +155,7 @@ def _record_approval(
         proposal_sha256=proposal_sha256,
         signed_contract_sha256=signed_contract_sha256,
     )
-    erp_sync_order(tenant=order.tenant, erp_id=order.erp_id)
+    remirror(tenant=order.tenant, erp_id=order.erp_id)
     return approval
 
 
@@ -161,9 +171,9 @@ def _record_approval_after_erp(**record) -> Approval | None:
         return None
 
 
-def _outcome_after_refusal(*, order: Order, user: User) -> ApprovalResult:
+def _outcome_after_refusal(*, order: Order, remirror: Remirror) -> ApprovalResult:
     """Nothing was approved: re-mirror the order and tell the customer what the ERP says now."""
-    erp_sync_order(tenant=order.tenant, erp_id=order.erp_id)
+    remirror(tenant=order.tenant, erp_id=order.erp_id)
     current = (
         Order.objects.filter(pk=order.pk, removed_at__isnull=True)
         .select_related("contract")
@@ -187,6 +197,7 @@ def order_approve(
     order: Order,
     user: User,
     seen_version: int,
+    remirror: Remirror,
     ip_address: str | None = None,
     user_agent: str = "",
 ) -> ApprovalResult:
@@ -195,7 +206,8 @@ def order_approve(
     The ERP's row is the arbiter: `UPDATE … WHERE status='PRO' AND versao=<seen>` matches once.
     One database: the ERP write, the event and the portal's Approval share one transaction.
     Two databases: the ERP first, then the portal; if the portal part fails, the next sync
-    repairs the order's status from the ERP.
+    repairs the order's status from the ERP. `remirror` brings the ERP's order into the portal
+    after the approval and after a refusal (erp_sync.mirror.erp_sync_order).
     """
     if Approval.objects.filter(order=order).exists():
         return _result(ApprovalOutcome.ALREADY_APPROVED, order)
@@ -230,13 +242,17 @@ def order_approve(
         if erp_is_portal_database():
             with transaction.atomic():
                 _erp_approve(**record)
-                approval = _record_approval(**record, user_agent=user_agent, **evidence)
+                approval = _record_approval(
+                    **record, user_agent=user_agent, remirror=remirror, **evidence
+                )
         else:
             with transaction.atomic(using=erp_alias()):
                 _erp_approve(**record)
-            approval = _record_approval_after_erp(**record, user_agent=user_agent, **evidence)
+            approval = _record_approval_after_erp(
+                **record, user_agent=user_agent, remirror=remirror, **evidence
+            )
     except _ErpRefused:
-        return _outcome_after_refusal(order=order, user=user)
+        return _outcome_after_refusal(order=order, remirror=remirror)
     except IntegrityError:
         # The other click of a double click recorded the Approval first.
         return _result(ApprovalOutcome.ALREADY_APPROVED, order)

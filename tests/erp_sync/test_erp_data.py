@@ -12,11 +12,12 @@ from html import unescape
 import pytest
 from django.db import connections
 from django.urls import reverse
+from django_scopes import scopes_disabled
 from pypdf import PdfReader
 
+from erp_sync.mirror import erp_sync_tenant
 from erp_sync.models import ErpPedido, SkippedRecord, SyncState
 from erp_sync.router import erp_alias
-from erp_sync.services import erp_sync_tenant
 from portal.accounts.models import Customer, User
 from proposals.models import Attachment, Order
 from tests.conftest import HOST_A, HOST_B, host_client
@@ -88,21 +89,22 @@ def test_every_optional_column_accepts_null_in_the_shipped_ddl():
 
 
 def test_null_text_reads_as_empty_and_null_amounts_as_zero(sparse_order):
-    order = sparse_order
-    assert (order.salesperson, order.payment_method, order.payment_terms, order.notes) == (
-        "",
-        "",
-        "",
-        "",
-    )
-    assert order.total == order.discount == order.freight == order.products_total == 0
-    item = order.items.get(sequence=1)
-    assert (item.code, item.unit, item.notes, item.discount) == ("", "", "", 0)
-    customer = order.customer
-    assert (customer.cpf_cnpj, customer.email, customer.is_active) == ("", "", True)
-    attachment = Attachment.objects.get(order=order)
-    assert attachment.sha256 and attachment.created_at is not None
-    assert order.contract.content_html == ""
+    with scopes_disabled():
+        order = sparse_order
+        assert (order.salesperson, order.payment_method, order.payment_terms, order.notes) == (
+            "",
+            "",
+            "",
+            "",
+        )
+        assert order.total == order.discount == order.freight == order.products_total == 0
+        item = order.items.get(sequence=1)
+        assert (item.code, item.unit, item.notes, item.discount) == ("", "", "", 0)
+        customer = order.customer
+        assert (customer.cpf_cnpj, customer.email, customer.is_active) == ("", "", True)
+        attachment = Attachment.objects.get(order=order)
+        assert attachment.sha256 and attachment.created_at is not None
+        assert order.contract.content_html == ""
 
 
 def test_the_customer_reads_such_an_order_everywhere(sparse_order, client_a):
@@ -167,71 +169,80 @@ def sync_page(tenant) -> str:
 def test_malformed_orders_are_skipped_and_listed_and_the_rest_goes_through(
     tenant_a, tenant_b, user_a, client_a
 ):
-    cliente = erp_cliente(tenant_a.erp_company_id, id=user_a.customer.erp_id)
-    foreign = erp_cliente(tenant_b.erp_company_id, nome="Cliente de outra empresa")
-    with erp_schema_relaxed():
-        erp_pedido(cliente, 7001)
-        unknown_status = erp_pedido(cliente, 7002, status="ORC")
-        long_seller = erp_pedido(cliente, 7003, vendedor="V" * 150)
-        no_customer = erp_pedido(foreign, 7004, empresa_id=tenant_a.erp_company_id)
-        bad_date = erp_pedido(cliente, 7005)
-        with connections[erp_alias()].cursor() as cursor:
-            # A typo the ERP let through: no portal can read a date of year 20245.
-            cursor.execute(
-                "UPDATE erp_pedido SET emitido_em = '20245-01-31' WHERE id = %s", [bad_date.id]
-            )
-        erp_pedido(cliente, 7006)
+    with scopes_disabled():
+        cliente = erp_cliente(tenant_a.erp_company_id, id=user_a.customer.erp_id)
+        foreign = erp_cliente(tenant_b.erp_company_id, nome="Cliente de outra empresa")
+        with erp_schema_relaxed():
+            erp_pedido(cliente, 7001)
+            unknown_status = erp_pedido(cliente, 7002, status="ORC")
+            long_seller = erp_pedido(cliente, 7003, vendedor="V" * 150)
+            no_customer = erp_pedido(foreign, 7004, empresa_id=tenant_a.erp_company_id)
+            bad_date = erp_pedido(cliente, 7005)
+            with connections[erp_alias()].cursor() as cursor:
+                # A typo the ERP let through: no portal can read a date of year 20245.
+                cursor.execute(
+                    "UPDATE erp_pedido SET emitido_em = '20245-01-31' WHERE id = %s", [bad_date.id]
+                )
+            erp_pedido(cliente, 7006)
 
-        stats = erp_sync_tenant(tenant=tenant_a)
+            stats = erp_sync_tenant(tenant=tenant_a)
 
-        assert set(Order.objects.filter(tenant=tenant_a).values_list("number", flat=True)) == {
-            7001,
-            7006,
-        }
-        skipped = {skip.erp_id: skip.error for skip in stats.skipped}
-        assert skipped.keys() == {unknown_status.id, long_seller.id, no_customer.id, bad_date.id}
-        records = {r.erp_id: r for r in SkippedRecord.objects.filter(tenant=tenant_a)}
-        assert records.keys() == skipped.keys()
-        page = sync_page(tenant_a)
-        assert "4 registro(s) do ERP ignorado(s)" in page
-        assert "Pedido 7002" in page and "status 'ORC' desconhecido" in page
-        assert "vendedor com 150 caracteres (o portal guarda até 120)" in page
-        assert f"o cliente {foreign.id} do pedido não está no ERP desta empresa" in page
-        assert "Pedido 7005" in page
-        assert client_a.get(reverse("order_detail", args=[7002])).status_code == 404
+            assert set(Order.objects.filter(tenant=tenant_a).values_list("number", flat=True)) == {
+                7001,
+                7006,
+            }
+            skipped = {skip.erp_id: skip.error for skip in stats.skipped}
+            assert skipped.keys() == {
+                unknown_status.id,
+                long_seller.id,
+                no_customer.id,
+                bad_date.id,
+            }
+            records = {r.erp_id: r for r in SkippedRecord.objects.filter(tenant=tenant_a)}
+            assert records.keys() == skipped.keys()
+            page = sync_page(tenant_a)
+            assert "4 registro(s) do ERP ignorado(s)" in page
+            assert "Pedido 7002" in page and "status 'ORC' desconhecido" in page
+            assert "vendedor com 150 caracteres (o portal guarda até 120)" in page
+            assert f"o cliente {foreign.id} do pedido não está no ERP desta empresa" in page
+            assert "Pedido 7005" in page
+            assert client_a.get(reverse("order_detail", args=[7002])).status_code == 404
 
-        # The ERP fixes two of them: the next pass takes them and forgets their records.
-        ErpPedido.objects.filter(id=unknown_status.id).update(status="PRO")
-        ErpPedido.objects.filter(id=long_seller.id).update(vendedor="Carlos Lima")
-        first_seen = records[bad_date.id].first_seen_at
+            # The ERP fixes two of them: the next pass takes them and forgets their records.
+            ErpPedido.objects.filter(id=unknown_status.id).update(status="PRO")
+            ErpPedido.objects.filter(id=long_seller.id).update(vendedor="Carlos Lima")
+            first_seen = records[bad_date.id].first_seen_at
 
-        erp_sync_tenant(tenant=tenant_a)
+            erp_sync_tenant(tenant=tenant_a)
 
-    assert client_a.get(reverse("order_detail", args=[7002])).status_code == 200
-    assert Order.objects.get(tenant=tenant_a, number=7003).salesperson == "Carlos Lima"
-    remaining = SkippedRecord.objects.filter(tenant=tenant_a)
-    assert set(remaining.values_list("erp_id", flat=True)) == {no_customer.id, bad_date.id}
-    again = remaining.get(erp_id=bad_date.id)
-    assert again.first_seen_at == first_seen and again.last_seen_at > first_seen
-    assert "2 registro(s) do ERP ignorado(s)" in sync_page(tenant_a)
+        assert client_a.get(reverse("order_detail", args=[7002])).status_code == 200
+        assert Order.objects.get(tenant=tenant_a, number=7003).salesperson == "Carlos Lima"
+        remaining = SkippedRecord.objects.filter(tenant=tenant_a)
+        assert set(remaining.values_list("erp_id", flat=True)) == {no_customer.id, bad_date.id}
+        again = remaining.get(erp_id=bad_date.id)
+        assert again.first_seen_at == first_seen and again.last_seen_at > first_seen
+        assert "2 registro(s) do ERP ignorado(s)" in sync_page(tenant_a)
 
 
 def test_a_malformed_customer_is_skipped_with_its_orders(tenant_a):
-    with erp_schema_relaxed():
-        good = erp_cliente(tenant_a.erp_company_id, nome="Cliente Bom")
-        bad = erp_cliente(tenant_a.erp_company_id, nome="Cliente", email="x" * 250 + "@a.br")
-        erp_pedido(good, 7001)
-        erp_pedido(bad, 7002)
+    with scopes_disabled():
+        with erp_schema_relaxed():
+            good = erp_cliente(tenant_a.erp_company_id, nome="Cliente Bom")
+            bad = erp_cliente(tenant_a.erp_company_id, nome="Cliente", email="x" * 250 + "@a.br")
+            erp_pedido(good, 7001)
+            erp_pedido(bad, 7002)
 
-        stats = erp_sync_tenant(tenant=tenant_a)
+            stats = erp_sync_tenant(tenant=tenant_a)
 
-    assert list(Customer.objects.filter(tenant=tenant_a).values_list("erp_id", flat=True)) == [
-        good.id
-    ]
-    assert list(Order.objects.filter(tenant=tenant_a).values_list("number", flat=True)) == [7001]
-    assert {(s.kind, s.erp_id) for s in stats.skipped} >= {("cliente", bad.id)}
-    page = sync_page(tenant_a)
-    assert f"Cliente {bad.id} — Cliente" in page and "email com 255 caracteres" in page
+        assert list(Customer.objects.filter(tenant=tenant_a).values_list("erp_id", flat=True)) == [
+            good.id
+        ]
+        assert list(Order.objects.filter(tenant=tenant_a).values_list("number", flat=True)) == [
+            7001
+        ]
+        assert {(s.kind, s.erp_id) for s in stats.skipped} >= {("cliente", bad.id)}
+        page = sync_page(tenant_a)
+        assert f"Cliente {bad.id} — Cliente" in page and "email com 255 caracteres" in page
 
 
 @pytest.mark.parametrize(
@@ -241,14 +252,17 @@ def test_a_malformed_customer_is_skipped_with_its_orders(tenant_a):
 def test_the_erps_cpf_is_shown_formatted_when_valid_and_as_given_otherwise(
     erp_value, shown, tenant_a, user_a, client_a
 ):
-    cliente = erp_cliente(tenant_a.erp_company_id, id=user_a.customer.erp_id, cpf_cnpj=erp_value)
-    erp_pedido(cliente, 7001)
-    erp_sync_tenant(tenant=tenant_a)
+    with scopes_disabled():
+        cliente = erp_cliente(
+            tenant_a.erp_company_id, id=user_a.customer.erp_id, cpf_cnpj=erp_value
+        )
+        erp_pedido(cliente, 7001)
+        erp_sync_tenant(tenant=tenant_a)
 
-    assert Customer.objects.get(erp_id=cliente.id).cpf_cnpj == erp_value  # mirrored as it is
-    assert shown in visible(client_a.get(reverse("order_detail", args=[7001])).content.decode())
-    assert shown in visible(client_a.get(reverse("dashboard")).content.decode())
-    assert shown in pdf_text(client_a.get(reverse("proposal_pdf", args=[7001])))
+        assert Customer.objects.get(erp_id=cliente.id).cpf_cnpj == erp_value  # mirrored as it is
+        assert shown in visible(client_a.get(reverse("order_detail", args=[7001])).content.decode())
+        assert shown in visible(client_a.get(reverse("dashboard")).content.decode())
+        assert shown in pdf_text(client_a.get(reverse("proposal_pdf", args=[7001])))
 
 
 def test_another_tenants_staff_never_see_its_skipped_rows(tenant_a, tenant_b):

@@ -1,14 +1,13 @@
 """`manage.py erp_sync --follow` as operations run it (on SQLite: polling): a process that
-mirrors, renders a changed proposal's PDF ahead, and stops cleanly."""
+mirrors, has a changed proposal's PDF rendered ahead by a task worker, and stops cleanly."""
 
 import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.background.workers import ROOT, start_worker, stop_worker
 
 
 def test_follower_process_mirrors_then_stops_cleanly_on_sigterm(tmp_path):
@@ -33,18 +32,25 @@ def test_follower_process_mirrors_then_stops_cleanly_on_sigterm(tmp_path):
         [sys.executable, "manage.py", "erp_sync", "--follow"],
         cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    worker = start_worker(env)
 
     def shown_until(expected: str, code: str, seconds: float) -> str:
         """The last line `code` printed in `manage.py shell`, polled until it is `expected`."""
-        deadline, shown = time.monotonic() + seconds, ""
-        while time.monotonic() < deadline and shown != expected:
-            script = "from django_scopes import scopes_disabled\n" + code
+        deadline = time.monotonic() + seconds
+        script = "from django_scopes import scopes_disabled\n" + code
+        while True:
             shown = manage("shell", "-c", script).stdout.strip().splitlines()[-1]
+            if shown == expected or time.monotonic() >= deadline:
+                return shown
             time.sleep(0.2)
-        return shown
 
     try:
-        time.sleep(2)
+        # Following: its first pass has recorded both demo tenants as in sync.
+        passed = (
+            "from erp_sync.models import SyncState\n"
+            "print(SyncState.objects.filter(last_success_at__isnull=False).count())"
+        )
+        assert shown_until("2", passed, seconds=30) == "2"
         manage("erp_demo", "advance", "7001", "PED")
         status = (
             "from proposals.models import Order\n"
@@ -52,7 +58,8 @@ def test_follower_process_mirrors_then_stops_cleanly_on_sigterm(tmp_path):
         )
         assert shown_until("PED", status, seconds=10) == "PED"
 
-        # A proposal edited in the ERP: the follower renders the new version's PDF itself.
+        # A proposal edited in the ERP: the follower queues its new version's PDF, the worker
+        # renders it.
         manage("erp_demo", "edit", "7005")
         rendered = (
             "from proposals.models import Order\n"
@@ -65,6 +72,8 @@ def test_follower_process_mirrors_then_stops_cleanly_on_sigterm(tmp_path):
     finally:
         follower.send_signal(signal.SIGTERM)
         returncode = follower.wait(15)
+        worker_log = stop_worker(worker)
     log = follower.stderr.read()
     assert returncode == 0, log
     assert "Follower stopped" in log
+    assert worker.returncode == 0, worker_log

@@ -1,4 +1,7 @@
-"""The live mirror on PostgreSQL: NOTIFY does the work (the reconcile interval is 60 s here)."""
+"""The live mirror on PostgreSQL: NOTIFY does the work (the reconcile interval is 60 s here).
+
+Proposal PDFs rendered ahead go through the queue: the follower queues a task, a real worker
+process (`task_worker`) renders it."""
 
 import threading
 import time
@@ -6,6 +9,7 @@ import time
 import pytest
 from django.db import connections
 from django_scopes import scopes_disabled
+from django_tasks_db.models import DBTaskResult
 from pypdf import PdfReader
 
 from erp_sync.follower import Follower
@@ -25,11 +29,12 @@ def start_follower():
         follower = Follower(tenant_slug=None, poll_seconds=0.2, reconcile_seconds=60, **options)
 
         def run():
-            with scopes_disabled():
-                try:
-                    follower.run()
-                finally:
-                    connections.close_all()
+            # A thread of its own starts with scopes enabled, as the command does: the
+            # follower says itself where it crosses tenants.
+            try:
+                follower.run()
+            finally:
+                connections.close_all()
 
         thread = threading.Thread(target=run, daemon=True)
         thread.start()
@@ -54,7 +59,8 @@ def eventually(check, seconds: float = 5.0):
 
 def mirrored(number: int, status: str | None = None):
     def check():
-        order = Order.objects.filter(number=number).first()
+        with scopes_disabled():
+            order = Order.objects.filter(number=number).first()
         return order is not None and (status is None or order.status == status)
 
     return check
@@ -128,53 +134,63 @@ def test_two_erp_transactions_committing_out_of_order_are_both_mirrored(tenant_a
 
 
 def proposal_pdf_versions(number: int) -> set[int]:
-    return set(
-        ProposalDocument.objects.filter(order__number=number).values_list("erp_version", flat=True)
-    )
+    with scopes_disabled():
+        documents = ProposalDocument.objects.filter(order__number=number)
+        return set(documents.values_list("erp_version", flat=True))
 
 
-def test_each_new_proposal_version_gets_its_pdf_before_any_request(tenant_a, start_follower):
+def test_each_new_proposal_version_gets_its_pdf_before_any_request(
+    tenant_a, start_follower, task_worker
+):
     follower = start_follower()
     assert follower.ready.wait(10)
     pedido = erp_pedido(erp_cliente(tenant_a.erp_company_id), 7001, items=3)
 
-    eventually(lambda: proposal_pdf_versions(7001) == {pedido.versao}, 10)
+    eventually(lambda: proposal_pdf_versions(7001) == {pedido.versao}, 30)
     ErpPedido.objects.filter(id=pedido.id).update(vendedor="Carlos Lima")
     pedido.refresh_from_db()
-    eventually(lambda: proposal_pdf_versions(7001) == {pedido.versao - 1, pedido.versao}, 10)
+    eventually(lambda: proposal_pdf_versions(7001) == {pedido.versao - 1, pedido.versao}, 30)
 
-    document = ProposalDocument.objects.get(order__number=7001, erp_version=pedido.versao)
+    with scopes_disabled():
+        document = ProposalDocument.objects.get(order__number=7001, erp_version=pedido.versao)
     with document.file.open("rb") as stream:
         assert "Carlos Lima" in "".join(p.extract_text() for p in PdfReader(stream).pages)
 
 
-def test_orders_that_are_not_proposals_render_nothing_ahead(tenant_a, start_follower):
+def test_orders_that_are_not_proposals_render_nothing_ahead(tenant_a, start_follower, task_worker):
     follower = start_follower()
     assert follower.ready.wait(10)
     cliente = erp_cliente(tenant_a.erp_company_id)
     erp_pedido(cliente, 7001, status="PED")
     pedido = erp_pedido(cliente, 7002)
-    eventually(lambda: proposal_pdf_versions(7002) == {pedido.versao}, 10)
+    eventually(lambda: proposal_pdf_versions(7002) == {pedido.versao}, 30)
     ErpPedido.objects.filter(id=pedido.id).update(status="CAN")
 
     eventually(mirrored(7002, "CAN"))
     erp_pedido(cliente, 7003)  # rendered after whatever was handed over before it
-    eventually(lambda: proposal_pdf_versions(7003), 10)
+    eventually(lambda: proposal_pdf_versions(7003), 30)
     assert proposal_pdf_versions(7001) == set()
     assert proposal_pdf_versions(7002) == {pedido.versao}
 
 
-def test_a_bulk_load_leaves_the_pdfs_to_the_first_request(tenant_a, start_follower):
+def test_a_bulk_load_leaves_the_pdfs_to_the_first_request(tenant_a, start_follower, task_worker):
     cliente = erp_cliente(tenant_a.erp_company_id)
     for numero in (7001, 7002, 7003):
         erp_pedido(cliente, numero)
     follower = start_follower(prerender_limit=2)
     assert follower.ready.wait(10)
     assert mirrored(7003)()
+    assert not DBTaskResult.objects.exists(), "a bulk load queues no rendering"
 
     pedido = erp_pedido(cliente, 7004)  # one change after the load: rendered ahead again
-    eventually(lambda: proposal_pdf_versions(7004) == {pedido.versao}, 10)
-    assert not ProposalDocument.objects.filter(order__number__in=[7001, 7002, 7003]).exists()
+    eventually(lambda: proposal_pdf_versions(7004) == {pedido.versao}, 30)
+    assert proposal_pdf_versions(7001) == proposal_pdf_versions(7002) == set()
+    assert proposal_pdf_versions(7003) == set()
+    # The ERP wrote the order, its items and installments one by one: a task per version seen.
+    queued = [result.args_kwargs["kwargs"] for result in DBTaskResult.objects.all()]
+    with scopes_disabled():
+        assert {task["order_id"] for task in queued} == {Order.objects.get(number=7004).pk}
+    assert max(task["erp_version"] for task in queued) == pedido.versao
 
 
 def test_a_malformed_notification_is_recorded_and_the_follower_goes_on(tenant_a, start_follower):

@@ -1,9 +1,10 @@
 """The mirror engine: the ERP's customers and order aggregates into the portal's models.
 
-Written once, used by `manage.py erp_sync`, the follower, the approval service and the
-benchmarks. Idempotent and keyed by ERP id: an aggregate whose `versao` the mirror already has
-is skipped without a write; everything else is read in chunks and written in bulk, one
-transaction per chunk.
+Written once, used by `manage.py erp_sync`, the follower, the benchmarks, and the approval and
+upload views, which hand `erp_sync_order` to their services (the domain sits below the mirror
+and never imports it). Idempotent and keyed by ERP id: an aggregate whose `versao` the mirror
+already has is skipped without a write; everything else is read in chunks and written in bulk,
+one transaction per chunk.
 
 The ERP's data is not ours: a NULL text reads as empty, a NULL amount as zero, and one malformed
 aggregate (an unknown status, a text longer than the portal's column, a missing customer, or
@@ -49,9 +50,10 @@ from erp_sync.models import (
     SkippedRecord,
     SyncState,
 )
-from portal.accounts.models import Customer, Tenant, User
+from portal.accounts.models import Customer, Tenant, User, normalize_email
 from proposals.models import (
     Attachment,
+    AttachmentKind,
     AttachmentOrigin,
     Installment,
     Order,
@@ -150,8 +152,9 @@ class SyncStats:
     orders_updated: int = 0
     orders_deleted: int = 0  # removed, as customers_deleted
     orders_unchanged: int = 0
-    # Portal ids of proposals (PRO) mirrored at a new version: the follower renders their PDFs.
-    proposals_changed: list[int] = field(default_factory=list)
+    # (portal id, version) of proposals (PRO) mirrored at a new version: the follower has their
+    # PDFs rendered ahead.
+    proposals_changed: list[tuple[int, int]] = field(default_factory=list)
     # The ERP's atualizado_em of the oldest order change mirrored: the follower's lag is from it.
     oldest_change_at: datetime.datetime | None = None
     skipped: list[Skip] = field(default_factory=list)
@@ -554,6 +557,39 @@ def _stored_name(folder: str, tenant: Tenant) -> str:
     return f"{folder}/{tenant.slug}/{uuid.uuid4().hex}"
 
 
+# What the mirror writes on a contract; the signature fields are the portal's own.
+CONTRACT_FIELDS = [
+    "erp_id", "title", "content_html", "erp_file", "erp_file_sha256", "signature_mode",
+    "erp_updated_at",
+]  # fmt: skip
+
+
+def _signed_text(contract: Contract) -> tuple:
+    """What the customer signs: a change of any of it voids the signature."""
+    return (contract.title, contract.content_html, contract.erp_file_sha256)
+
+
+def _void_signed_uploads(contract: Contract) -> None:
+    """The ERP changed the contract: an earlier "Contrato Assinado" no longer counts.
+
+    Kept in the history, marked void; the customer must send the new contract signed
+    (DESIGN.md "Approval rules"). Runs after the contract's row is written, so an upload that
+    held the row's lock has committed and is voided too.
+    """
+    now = timezone.now()
+    voided = Attachment.objects.filter(
+        order_id=contract.order_id,
+        kind=AttachmentKind.SIGNED_CONTRACT,
+        origin=AttachmentOrigin.PORTAL,
+        voided_at__isnull=True,
+    ).update(voided_at=now)
+    if voided:
+        Contract.objects.filter(pk=contract.pk).update(signed_at=None, signed_voided_at=now)
+        logger.info(
+            "Contract of order %s changed: %s signed upload(s) voided", contract.order_id, voided
+        )
+
+
 def _sync_contracts(tenant: Tenant, orders: list[Order], data: _Aggregates) -> None:
     existing = {c.order_id: c for c in Contract.objects.filter(order__in=orders)}
     for order in orders:
@@ -563,6 +599,7 @@ def _sync_contracts(tenant: Tenant, orders: list[Order], data: _Aggregates) -> N
             if contract is not None:
                 contract.delete()
             continue
+        signed_text = _signed_text(contract) if contract is not None else None
         contract = contract or Contract(tenant=tenant, order=order)
         contract.erp_id = contrato.id
         contract.title = contrato.titulo
@@ -579,12 +616,22 @@ def _sync_contracts(tenant: Tenant, orders: list[Order], data: _Aggregates) -> N
                     _stored_name("contracts", tenant), ContentFile(content), save=False
                 )
             contract.erp_file_sha256 = digest
-        contract.save()
+        if signed_text is None:
+            contract.save()
+        else:
+            # Only the ERP's fields: an upload may have signed the row since it was read.
+            contract.save(update_fields=CONTRACT_FIELDS)
+            if _signed_text(contract) != signed_text:
+                _void_signed_uploads(contract)
         # Signers named by the ERP are mirrored; those staff added in admin (no erp_id) stay.
         contract.signers.filter(erp_id__isnull=False).delete()
         ContractSigner.objects.bulk_create(
             ContractSigner(
-                tenant=tenant, contract=contract, erp_id=s.id, email=s.email.lower(), role=s.papel
+                tenant=tenant,
+                contract=contract,
+                erp_id=s.id,
+                email=normalize_email(s.email),
+                role=s.papel,
             )
             for s in data.signatarios.get(order.erp_id, [])
         )
@@ -695,7 +742,9 @@ def _write_chunk(tenant: Tenant, data: _Aggregates, stats: SyncStats) -> None:
     orders = created + updated
     stats.orders_created += len(created)
     stats.orders_updated += len(updated)
-    stats.proposals_changed += [o.pk for o in orders if o.status == OrderStatus.PROPOSAL]
+    stats.proposals_changed += [
+        (o.pk, o.erp_version) for o in orders if o.status == OrderStatus.PROPOSAL
+    ]
     stats.oldest_change_at = _earliest(stats.oldest_change_at, *(o.erp_updated_at for o in orders))
 
     OrderItem.objects.filter(order__in=updated).delete()
