@@ -15,7 +15,11 @@ from django_scopes import scope
 from markupsafe import Markup
 
 from contracts.models import Contract, ContractDocument, SignatureMode
-from contracts.selectors import signed_contract_current, signed_contract_upload_allowed
+from contracts.selectors import (
+    signed_contract_current,
+    signed_contract_history,
+    signed_contract_upload_allowed,
+)
 from contracts.uploads import EXTENSIONS, ValidatedUpload
 from erp_sync.gateway import (
     ErpEvent,
@@ -36,6 +40,12 @@ logger = logging.getLogger(__name__)
 # Re-reads one order from the ERP into the portal: called as remirror(tenant=…, erp_id=…)
 # (erp_sync.mirror.erp_sync_order, handed in by the view: the mirror sits above this module).
 Remirror = Callable[..., object]
+
+
+SIGNED_BEFORE_CHANGE = (
+    "Este arquivo foi assinado antes da alteração do contrato e não vale mais. Baixe o "
+    "contrato atualizado, assine e envie novamente."
+)
 
 
 class UploadRefused(Exception):
@@ -134,23 +144,27 @@ def signed_contract_upload(
 ) -> UploadResult:
     """Take a validated "Contrato Assinado" for the order's MANUAL contract, until approval.
 
-    The newest upload counts (earlier ones stay as history) and sets Contract.signed_at, which
+    The last upload counts (earlier ones stay as history) and sets Contract.signed_at, which
     unlocks APROVAR PROPOSTA. Sending the same file again (a double click) stores nothing new.
     One database: the ERP rows and the portal's share one transaction. Two: the ERP commits
     first; the contract row stays locked meanwhile, so uploads of one order never interleave.
     An ERP order that is no longer open is re-read into the portal with `remirror`.
     """
-    now = timezone.now()
     try:
         with transaction.atomic():
             contract = Contract.objects.select_for_update().filter(order_id=order.pk).first()
+            # Under the lock: the order of uploads is the order they reach both sides.
+            now = timezone.now()
             current_order = Order.objects.select_related("tenant", "approval").get(pk=order.pk)
             current_order.contract = contract
             if contract is None or not signed_contract_upload_allowed(order=current_order):
                 raise UploadRefused(_refusal(current_order))
+            history = signed_contract_history(order=current_order)
             current = signed_contract_current(order=current_order)
             if current is not None and current.sha256 == upload.sha256:
                 return UploadResult(current, created=False)
+            if any(a.voided_at and a.sha256 == upload.sha256 for a in history):
+                raise UploadRefused(SIGNED_BEFORE_CHANGE)
             record = {"user": user, "upload": upload, "ip_address": ip_address, "now": now}
             with transaction.atomic(using=erp_alias()):
                 _erp_send(order=current_order, **record)

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from contracts import selectors, services
 from contracts.forms import SignedContractForm
-from contracts.uploads import SizeLimitUploadHandler
+from contracts.uploads import SizeLimitUploadHandler, too_large_message
 from erp_sync.mirror import erp_sync_order
 from portal.documents.downloads import stored_file_response
 from portal.http import SeeOther
@@ -45,7 +45,11 @@ def _upload(request, numero: int, handler: SizeLimitUploadHandler):
     order = contract.order
     # The detail page: its top shows the message and, once signed, APROVAR PROPOSTA.
     back = reverse("order_detail", args=[order.number])
-    form = SignedContractForm(request.POST, request.FILES, too_large=handler.too_large)
+    form = SignedContractForm(request.POST, request.FILES)
+    if handler.too_large:
+        # Nothing (or not all) of it was read: whatever arrived is not the customer's file.
+        messages.error(request, too_large_message())
+        return SeeOther(back)
     if not form.is_valid():
         messages.error(request, form.error_message())
         return SeeOther(back)

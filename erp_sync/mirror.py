@@ -49,10 +49,11 @@ from erp_sync.models import (
     SyncState,
 )
 from notifications.tasks import notify_proposal_created, notify_status_changed
-from portal.accounts.models import Customer, Tenant, User
+from portal.accounts.models import Customer, Tenant, User, normalize_email
 from portal.background.queue import enqueue_on_commit
 from proposals.models import (
     Attachment,
+    AttachmentKind,
     AttachmentOrigin,
     Installment,
     Order,
@@ -542,6 +543,39 @@ def _stored_name(folder: str, tenant: Tenant) -> str:
     return f"{folder}/{tenant.slug}/{uuid.uuid4().hex}"
 
 
+# What the mirror writes on a contract; the signature fields are the portal's own.
+CONTRACT_FIELDS = [
+    "erp_id", "title", "content_html", "erp_file", "erp_file_sha256", "signature_mode",
+    "erp_updated_at",
+]  # fmt: skip
+
+
+def _signed_text(contract: Contract) -> tuple:
+    """What the customer signs: a change of any of it voids the signature."""
+    return (contract.title, contract.content_html, contract.erp_file_sha256)
+
+
+def _void_signed_uploads(contract: Contract) -> None:
+    """The ERP changed the contract: an earlier "Contrato Assinado" no longer counts.
+
+    Kept in the history, marked void; the customer must send the new contract signed
+    (DESIGN.md "Approval rules"). Runs after the contract's row is written, so an upload that
+    held the row's lock has committed and is voided too.
+    """
+    now = timezone.now()
+    voided = Attachment.objects.filter(
+        order_id=contract.order_id,
+        kind=AttachmentKind.SIGNED_CONTRACT,
+        origin=AttachmentOrigin.PORTAL,
+        voided_at__isnull=True,
+    ).update(voided_at=now)
+    if voided:
+        Contract.objects.filter(pk=contract.pk).update(signed_at=None, signed_voided_at=now)
+        logger.info(
+            "Contract of order %s changed: %s signed upload(s) voided", contract.order_id, voided
+        )
+
+
 def _sync_contracts(tenant: Tenant, orders: list[Order], data: _Aggregates) -> None:
     existing = {c.order_id: c for c in Contract.objects.filter(order__in=orders)}
     for order in orders:
@@ -551,6 +585,7 @@ def _sync_contracts(tenant: Tenant, orders: list[Order], data: _Aggregates) -> N
             if contract is not None:
                 contract.delete()
             continue
+        signed_text = _signed_text(contract) if contract is not None else None
         contract = contract or Contract(tenant=tenant, order=order)
         contract.erp_id = contrato.id
         contract.title = contrato.titulo
@@ -567,12 +602,22 @@ def _sync_contracts(tenant: Tenant, orders: list[Order], data: _Aggregates) -> N
                     _stored_name("contracts", tenant), ContentFile(content), save=False
                 )
             contract.erp_file_sha256 = digest
-        contract.save()
+        if signed_text is None:
+            contract.save()
+        else:
+            # Only the ERP's fields: an upload may have signed the row since it was read.
+            contract.save(update_fields=CONTRACT_FIELDS)
+            if _signed_text(contract) != signed_text:
+                _void_signed_uploads(contract)
         # Signers named by the ERP are mirrored; those staff added in admin (no erp_id) stay.
         contract.signers.filter(erp_id__isnull=False).delete()
         ContractSigner.objects.bulk_create(
             ContractSigner(
-                tenant=tenant, contract=contract, erp_id=s.id, email=s.email.lower(), role=s.papel
+                tenant=tenant,
+                contract=contract,
+                erp_id=s.id,
+                email=normalize_email(s.email),
+                role=s.papel,
             )
             for s in data.signatarios.get(order.erp_id, [])
         )

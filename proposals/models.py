@@ -159,6 +159,9 @@ class Attachment(models.Model):
         verbose_name="enviado por",
     )
     uploaded_from = models.GenericIPAddressField("enviado do IP", null=True, blank=True)
+    # A "Contrato Assinado" the customer sent for a contract the ERP changed afterwards: kept as
+    # history, never counted (erp_sync's mirror sets it).
+    voided_at = models.DateTimeField("anulado em", null=True, blank=True)
 
     objects = ScopedManager(tenant="tenant")
 

@@ -31,6 +31,12 @@ logger = logging.getLogger(__name__)
 Remirror = Callable[..., object]
 
 
+CONTRACT_CHANGED = (
+    "O contrato foi alterado pela empresa depois do envio do Contrato Assinado. Baixe o "
+    "contrato atualizado, assine e envie novamente antes de aprovar a proposta."
+)
+
+
 def order_approval_blockers(*, order: Order, today: date | None = None) -> list[str]:
     """Why this order cannot be approved now, in pt-BR (empty: APROVAR PROPOSTA is live).
 
@@ -55,6 +61,8 @@ def order_approval_blockers(*, order: Order, today: date | None = None) -> list[
                 "O contrato precisa ser assinado digitalmente por todos os signatários "
                 "antes da aprovação."
             )
+        elif contract.changed_after_signing:
+            reasons.append(CONTRACT_CHANGED)
         else:
             reasons.append("Envie o contrato assinado antes de aprovar a proposta.")
     return reasons

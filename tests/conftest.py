@@ -63,10 +63,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _remove_test_media():
-    """settings_test stores files in a fresh temporary folder; remove it after the run."""
+def _remove_test_files():
+    """settings_test keeps files, the cache and a SQLite test database in a fresh temporary
+    folder; remove it after the run."""
     yield
-    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+    shutil.rmtree(settings.TEST_DIR, ignore_errors=True)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -17,7 +17,7 @@ from portal.accounts.admin_site import (
     ReadOnlyModelAdmin,
     is_support_admin,
 )
-from portal.accounts.models import Customer, Tenant, TenantDomain, User
+from portal.accounts.models import Customer, Tenant, TenantDomain, User, normalize_email
 from portal.formats import cpf_cnpj_br, datetime_br
 
 # Logins are managed by role (portal.accounts.admin_site.AccessRuleMixin), not by groups.
@@ -156,7 +156,7 @@ class UserAdminForm(forms.ModelForm):
         return self.request_tenant or self.instance.tenant
 
     def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
+        return normalize_email(self.cleaned_data["email"])
 
     def sets_temporary_password(self, cleaned: dict) -> bool:
         return bool(cleaned.get("temporary_password"))

@@ -1,3 +1,5 @@
+import unicodedata
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.cache import cache
 from django.core.validators import RegexValidator
@@ -122,11 +124,25 @@ class Customer(models.Model):
         return self.name
 
 
+def normalize_email(email: str) -> str:
+    """The one form of an e-mail address: stored, looked up and locked out by.
+
+    NFKC folds compatibility look-alikes (full-width letters, `ſ`) into their plain letters,
+    casefold the case. Lookups then compare exactly: the database's own case rules (PostgreSQL's
+    UPPER() makes `ı` an `I`) never decide whether two addresses are one.
+    """
+    return unicodedata.normalize("NFKC", email.strip()).casefold()
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
+    @classmethod
+    def normalize_email(cls, email):
+        return normalize_email(email or "")
+
     def create_user(self, email, password=None, *, tenant=None, **extra):
-        user = self.model(email=self.normalize_email(email).lower(), tenant=tenant, **extra)
+        user = self.model(email=self.normalize_email(email), tenant=tenant, **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -138,7 +154,7 @@ class UserManager(BaseUserManager):
 
     def get_by_natural_key(self, username):
         # Only reached by createsuperuser/changepassword: support users have no tenant.
-        return self.get(tenant__isnull=True, email__iexact=username)
+        return self.get(tenant__isnull=True, email=normalize_email(username))
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -184,6 +200,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:
         return self.name or self.email

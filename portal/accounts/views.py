@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from portal.accounts import services
 from portal.accounts.backends import user_may_log_in
 from portal.accounts.forms import LoginForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from portal.accounts.ratelimits import rate_limit_message, request_rate_limited
 
 
 def _lockout_message() -> str:
@@ -36,6 +37,14 @@ def lockout(request, *args, **kwargs):
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
+
+    def post(self, request, *args, **kwargs):
+        email = request.POST.get("username", "")
+        if request_rate_limited(request, action="login", email=email):
+            form = LoginForm(request=request, initial={"username": email})
+            context = {"form": form, "lockout_message": rate_limit_message(), "next": ""}
+            return render(request, self.template_name, context, status=429)
+        return super().post(request, *args, **kwargs)
 
     def get_success_url(self):
         url = super().get_success_url()
@@ -72,11 +81,22 @@ class PasswordResetView(auth_views.PasswordResetView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "tenant": self.request.tenant}
 
+    def post(self, request, *args, **kwargs):
+        email = request.POST.get("email", "")
+        if request_rate_limited(request, action="password_reset", email=email):
+            form = self.get_form_class()(tenant=request.tenant, initial={"email": email})
+            context = {"form": form, "lockout_message": rate_limit_message()}
+            return render(request, self.template_name, context, status=429)
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form):
-        for user in form.get_users(form.cleaned_data["email"]):
-            services.user_send_password_reset(user=user)
-        # The same page whether or not the e-mail exists: no user enumeration.
-        return HttpResponseRedirect(self.get_success_url())
+        users = form.get_users(form.cleaned_data["email"])
+        # The same page, as fast, whether or not the e-mail exists (no user enumeration): the
+        # mail goes out once the response is complete.
+        response = HttpResponseRedirect(self.get_success_url())
+        for user in users:
+            services.user_send_password_reset(user=user, after=response)
+        return response
 
 
 @method_decorator(login_not_required, name="dispatch")

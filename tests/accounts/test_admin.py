@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.core import mail
 from django.urls import reverse
@@ -479,3 +480,19 @@ def test_support_cannot_save_a_tenant_with_an_invalid_cnpj(support_client, tenan
     assert "CNPJ inválido: confira os números" in response.content.decode()
     tenant_a.refresh_from_db()
     assert tenant_a.cnpj == "12.345.678/0001-95"
+
+
+def test_support_sees_and_lifts_lockouts_and_tenant_staff_do_not(support_client, admin_a, user_a):
+    anon = host_client(HOST_A)
+    for _attempt in range(5):
+        log_in(anon, user_a.email, "senha-errada")
+    attempts = reverse("admin:axes_accessattempt_changelist")
+
+    assert "alfa:compras@clientealfa.com.br" in support_client.get(attempts).content.decode()
+    assert admin_a.get(attempts).status_code == 403
+
+    (attempt,) = AccessAttempt.objects.all()
+    support_client.post(
+        reverse("admin:axes_accessattempt_delete", args=(attempt.pk,)), {"post": "yes"}
+    )
+    assert log_in(host_client(HOST_A), user_a.email).status_code == 302
