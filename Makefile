@@ -45,7 +45,7 @@ run: $(BIN)/.installed var/secret_key | var
 	  $(DEMO_ENV) $(BIN)/python manage.py demo || exit 1; \
 	  echo "Serving on http://localhost:$(PORT)/ (Ctrl+C stops the server, the ERP follower, the task worker and the demo TSA)"; \
 	  echo "E-mail goes to files in $(EMAIL_FILE_PATH)/ (one per message; EMAIL_BACKEND=$(EMAIL_BACKEND))"; \
-	  echo "Try: $(BIN)/python manage.py erp_demo propose   (a new proposal: the customer's mail appears there)"; \
+	  echo "A new proposal (the customer's mail lands there): SECRET_KEY=\$$(cat var/secret_key) $(BIN)/python manage.py erp_demo propose"; \
 	  $(DEMO_ENV) $(BIN)/python manage.py erp_sync --follow & follower=$$!; \
 	  $(DEMO_ENV) nice -n 10 $(BIN)/python manage.py db_worker & worker=$$!; \
 	  $(DEMO_ENV) $(BIN)/gunicorn portal.wsgi -b 0.0.0.0:$(PORT) -w 3 --access-logfile - --no-control-socket
