@@ -86,6 +86,7 @@ class Follower:
         self.listen_pid: int | None = None
         self.ready = threading.Event()  # set once active and caught up (lock, LISTEN, a pass)
         self.prerender_limit = prerender_limit
+        self._next_signature_sweep = 0.0
 
     def run(self) -> None:
         backoff = 1.0
@@ -132,10 +133,13 @@ class Follower:
             self._report(tenant, stats, started, full_pass=True)
             proposals += [(tenant.pk, *changed) for changed in stats.proposals_changed]
         self._prerender(proposals)
-        self._retry_signatures()
+        if time.monotonic() >= self._next_signature_sweep:
+            self._next_signature_sweep = time.monotonic() + self.reconcile_seconds
+            self._retry_signatures()
 
     def _retry_signatures(self) -> None:
-        """Queue the seals that failed and the timestamps the TSA owes, once per reconcile."""
+        """Queue the seals that failed and the timestamps the TSA owes (at most once per
+        reconcile period: on SQLite a full pass runs every poll)."""
         try:
             queued = signature_retries_enqueue()
         except DatabaseError:
