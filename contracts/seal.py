@@ -303,6 +303,11 @@ def latest_timestamp(data: bytes) -> datetime.datetime | None:
 # Sealing --------------------------------------------------------------------------------------
 
 
+def signed_by_all(trail: SignatureTrail) -> bool:
+    """Every designated signer has a live signature of the trail's contract as it is now."""
+    return trail.contract is not None and _live_signatures(trail, trail.contract) is not None
+
+
 def _live_signatures(trail: SignatureTrail, contract: Contract) -> list[DigitalSignature] | None:
     """The signatures that complete the contract as it is now, in the signers' order (None:
     not complete)."""

@@ -201,6 +201,8 @@ def digital_signing_for(*, contract: Contract, user: User) -> DigitalSigning | N
     if trail is not None:
         signatures = list(DigitalSignature.objects.filter(trail=trail).order_by("signed_at", "pk"))
         seal = SealedContract.objects.filter(trail=trail, voided_at__isnull=True).first()
+        if seal is not None:
+            seal.trail = trail  # its download name needs the order number: no query for it
     live = {s.email: s for s in signatures if s.voided_at is None}
     emails = [signer.email.lower() for signer in designated]
     logins = {

@@ -10,7 +10,7 @@ from django_scopes import scopes_disabled
 from django_tasks import task
 
 from contracts.models import SealedContract, SignatureMode, SignatureTrail
-from contracts.seal import contract_seal, sealed_contract_timestamp
+from contracts.seal import contract_seal, sealed_contract_timestamp, signed_by_all
 from portal.background.queue import retry_backoff
 
 TIMESTAMP_RETRY_FIRST_SECONDS = 60
@@ -31,8 +31,9 @@ def sealed_contract_timestamp_task(*, seal_id: int) -> str:
 
 
 def signature_retries_enqueue(*, now: datetime.datetime | None = None) -> dict:
-    """The follower's periodic sweep: queue a seal for each contract every signer has signed but
-    that has none (its task failed, or the tenant had no certificate), and a timestamp for each
+    """The follower's periodic sweep: queue a seal for each open contract every designated signer
+    has signed but that has none (its task failed, or the tenant had no certificate then), and
+    a timestamp for each
     seal still owed one, backing off 1, 2, 4… minutes (at most an hour) between tries.
 
     Marking a seal as tried when its task is queued keeps a slow or stopped worker from
@@ -41,7 +42,7 @@ def signature_retries_enqueue(*, now: datetime.datetime | None = None) -> dict:
     now = now or timezone.now()
     with scopes_disabled():
         live_seals = SealedContract.objects.filter(trail=OuterRef("pk"), voided_at__isnull=True)
-        unsealed = (
+        candidates = (
             SignatureTrail.objects.filter(
                 contract__signature_mode=SignatureMode.DIGITAL,
                 contract__order__status="PRO",
@@ -49,12 +50,13 @@ def signature_retries_enqueue(*, now: datetime.datetime | None = None) -> dict:
             )
             .exclude(Exists(live_seals))
             .distinct()
-            .values_list("pk", flat=True)
+            .select_related("contract")
         )
         seals = 0
-        for trail_id in unsealed:
-            contract_seal_task.enqueue(trail_id=trail_id)
-            seals += 1
+        for trail in candidates:
+            if signed_by_all(trail):
+                contract_seal_task.enqueue(trail_id=trail.pk)
+                seals += 1
         timestamps = 0
         owed = SealedContract.objects.filter(timestamp_pending=True, voided_at__isnull=True)
         for seal in owed.filter(Q(timestamp_tried_at__isnull=True) | Q(timestamp_tried_at__lt=now)):

@@ -113,6 +113,7 @@ class Follower:
         self.ready = threading.Event()  # set once active and caught up (lock, LISTEN, a pass)
         self.prerender_limit = prerender_limit
         self.enqueuer: _Enqueuer | None = None
+        self._next_signature_sweep = 0.0
 
     def run(self) -> None:
         backoff = 1.0
@@ -161,10 +162,13 @@ class Follower:
             self._report(tenant, stats, started, full_pass=True)
             proposals += [(tenant.pk, *changed) for changed in stats.proposals_changed]
         self._prerender(proposals)
-        self._retry_signatures()
+        if time.monotonic() >= self._next_signature_sweep:
+            self._next_signature_sweep = time.monotonic() + self.reconcile_seconds
+            self._retry_signatures()
 
     def _retry_signatures(self) -> None:
-        """Queue the seals that failed and the timestamps the TSA owes, once per reconcile."""
+        """Queue the seals that failed and the timestamps the TSA owes (at most once per
+        reconcile period: on SQLite a full pass runs every poll)."""
         try:
             queued = signature_retries_enqueue()
         except DatabaseError:

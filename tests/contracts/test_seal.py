@@ -26,7 +26,8 @@ from contracts.models import EventKind, SealedContract, SignatureEvent
 from contracts.tasks import signature_retries_enqueue
 from contracts.tsa import DemoTimestampServer
 from erp_sync.models import ErpPedidoAnexo
-from tests.contracts.signing import CPFS, NAMES, digital_contract, sign_all
+from tests.conftest import HOST_A, host_client
+from tests.contracts.signing import CPFS, NAMES, digital_contract, sign, sign_all
 from tests.erp_builders import erp_cliente, erp_pedido
 
 pytestmark = pytest.mark.django_db
@@ -224,6 +225,9 @@ def test_without_a_certificate_the_retry_seals_once_one_is_installed(
         assert validate(sealed_bytes(seal)).intact
 
 
-def test_the_sweep_runs_outside_any_scope_as_the_follower_does(contract_and_users, password):
+def test_the_sweep_queues_a_seal_only_once_everyone_signed(contract_and_users, password):
+    """Run as the follower runs it: outside any tenant scope."""
     contract, users = contract_and_users
+    first, *others = users.items()
+    sign(host_client(HOST_A, first[1]), first[0], password)
     assert signature_retries_enqueue() == {"seals": 0, "timestamps": 0}
