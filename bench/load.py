@@ -68,11 +68,18 @@ INSERT INTO accounts_customer (tenant_id, erp_id, name, cpf_cnpj, email, is_acti
 INSERT INTO proposals_order (tenant_id, customer_id, erp_id, number, status, issued_on,
     valid_until, salesperson, payment_method, payment_terms, notes, products_total,
     services_total, discount, freight, total, approved_at, approved_by, erp_version,
-    erp_updated_at)
+    erp_updated_at, search_text)
 SELECT t.id, c0.id + (g % {customers}), g, g, (ARRAY['PRO','APR','PED','CAN'])[1 + g % 4],
        date '2026-01-01' + (g % 300), date '2027-06-30', 'Mariana Souza', 'Boleto bancário',
        '3x de 30 em 30 dias', 'Entregar no almoxarifado.', 3015.00, 0, 0, 0, 3015.00, NULL, '',
-       1, now()
+       1, now(),
+       -- what the mirror writes (proposals.search): number, texts and items, normalized
+       g || ' mariana souza entregar no almoxarifado. prd-' || (g % 997) || ' '
+         || (ARRAY['compressor de ar 50 l 2 hp', 'manutencao preventiva',
+                   'chapa de aco carbono 3 mm', 'disco de corte 7" para metal',
+                   'furadeira de impacto 750 w', 'cabo pp 3 x 2,5 mm2',
+                   'luva de vaqueta (par)', 'treinamento de operadores'])[1 + g % 8]
+         || ' entrega em 15 dias uteis'
 FROM accounts_tenant t,
      (SELECT min(id) AS id FROM accounts_customer) c0,
      generate_series(1, {orders}) g

@@ -12,7 +12,7 @@ class SignedContractForm(forms.Form):
     arquivo = forms.FileField(
         label="Contrato assinado (PDF, JPEG ou PNG)",
         error_messages={
-            "required": "Escolha o arquivo do contrato assinado.",
+            "required": "Escolha um arquivo do contrato assinado (PDF, JPEG ou PNG).",
             "empty": EMPTY,
             "invalid": "Nenhum arquivo foi recebido. Tente enviar novamente.",
             "missing": "Nenhum arquivo foi recebido. Tente enviar novamente.",

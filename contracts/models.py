@@ -41,17 +41,19 @@ class SignerRole(models.TextChoices):
 class Contract(models.Model):
     """The sales contract of an order, mirrored from erp_pedido_contrato."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
-    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="contract")
-    erp_id = models.BigIntegerField()
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, verbose_name="empresa")
+    order = models.OneToOneField(
+        Order, on_delete=models.CASCADE, related_name="contract", verbose_name="pedido"
+    )
+    erp_id = models.BigIntegerField("código no ERP")
     title = models.CharField("título", max_length=200)
     content_html = models.TextField("conteúdo (HTML)", blank=True)
     erp_file = models.FileField("arquivo do ERP", upload_to="contracts/%Y/%m/", blank=True)
-    erp_file_sha256 = models.CharField(max_length=64, blank=True)
+    erp_file_sha256 = models.CharField("SHA-256 do arquivo do ERP", max_length=64, blank=True)
     signature_mode = models.CharField(
         "assinatura", max_length=7, choices=SignatureMode.choices, default=SignatureMode.MANUAL
     )
-    erp_updated_at = models.DateTimeField(null=True, blank=True)
+    erp_updated_at = models.DateTimeField("atualizado no ERP", null=True, blank=True)
     # Set by the portal when the contract is signed (upload, or every digital signature).
     signed_at = models.DateTimeField("assinado em", null=True, blank=True)
     # When the mirror last found the ERP's contract changed after it was signed (the signature
@@ -62,6 +64,7 @@ class Contract(models.Model):
 
     class Meta:
         verbose_name = "contrato"
+        verbose_name_plural = "contratos"
         constraints = [
             models.UniqueConstraint(fields=["tenant", "erp_id"], name="contract_erp_id_per_tenant")
         ]
@@ -81,9 +84,11 @@ class Contract(models.Model):
 class ContractSigner(models.Model):
     """A customer login designated to sign a DIGITAL contract (erp_contrato_signatario)."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="signers")
-    erp_id = models.BigIntegerField(null=True, blank=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, verbose_name="empresa")
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="signers", verbose_name="contrato"
+    )
+    erp_id = models.BigIntegerField("código no ERP", null=True, blank=True)
     email = models.EmailField("e-mail")
     role = models.CharField("papel", max_length=10, choices=SignerRole.choices)
 
@@ -91,6 +96,7 @@ class ContractSigner(models.Model):
 
     class Meta:
         verbose_name = "signatário"
+        verbose_name_plural = "signatários"
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "erp_id"],
@@ -99,16 +105,21 @@ class ContractSigner(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_role_display()})"
+
 
 class ContractDocument(models.Model):
     """The contract's HTML (from the ERP) rendered to PDF, kept per version of that HTML."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="documents")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, verbose_name="empresa")
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="documents", verbose_name="contrato"
+    )
     source_sha256 = models.CharField("SHA-256 do HTML", max_length=64)
-    file = models.FileField(upload_to="contracts/%Y/%m/")
+    file = models.FileField("arquivo", upload_to="contracts/%Y/%m/")
     size = models.BigIntegerField("tamanho")
-    sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField("SHA-256", max_length=64)
     created_at = models.DateTimeField("gerado em")
 
     objects = ScopedManager(tenant="tenant")
@@ -121,6 +132,9 @@ class ContractDocument(models.Model):
                 fields=["contract", "source_sha256"], name="one_contract_pdf_per_source"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"PDF do contrato {self.contract_id}"
 
 
 # Digital signature -------------------------------------------------------------------------

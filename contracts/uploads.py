@@ -80,7 +80,7 @@ XFA_ACTIVE = re.compile(rb"<(\w+:)?(script|execute|submit|connect)\b", re.IGNORE
 # What may follow a PDF's last %%EOF: line ends and padding.
 PDF_PADDING = b"\x00 \t\r\n"
 
-EMPTY = "O arquivo enviado está vazio."
+EMPTY = "O arquivo enviado está vazio. Escolha um arquivo com o contrato assinado."
 WRONG_TYPE = "Formato não aceito: envie o contrato assinado em PDF, JPEG ou PNG."
 BROKEN_PDF = "O PDF está corrompido ou incompleto. Gere o arquivo novamente e envie outra vez."
 ENCRYPTED_PDF = "O PDF está protegido por senha. Envie o contrato assinado em um PDF sem proteção."

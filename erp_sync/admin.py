@@ -1,10 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.html import format_html, format_html_join
 
 from erp_sync.models import SkippedRecord, SyncState
+from erp_sync.selectors import erp_company_has_rows
+from portal.accounts.admin import TenantAdmin
 from portal.accounts.admin_site import ReadOnlyModelAdmin
+from portal.accounts.models import Tenant
 from portal.formats import datetime_br
 
 # The sync page lists at most this many skipped rows (the count says how many there are).
@@ -100,3 +103,26 @@ class SyncStateAdmin(ReadOnlyModelAdmin):
             "<tbody>{}</tbody></table>",
             rows,
         )
+
+
+class TenantErpCheckAdmin(TenantAdmin):
+    """The company's page, warning when the ERP has no rows of its `empresa_id`: support types
+    it by hand, so a company with no rows is most likely a typo. It lives here, not in
+    portal.accounts.admin, because only the ERP's app reads the ERP (one-way layers)."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "erp_company_id" in form.changed_data or not change:
+            has_rows = erp_company_has_rows(empresa_id=obj.erp_company_id)
+            if has_rows is False:
+                self.message_user(
+                    request,
+                    f"Atenção: o ERP não tem nenhum cliente nem pedido da empresa "
+                    f"{obj.erp_company_id} (empresa_id). Confira o número: com ele, o portal "
+                    "desta empresa fica vazio.",
+                    messages.WARNING,
+                )
+
+
+admin.site.unregister(Tenant)
+admin.site.register(Tenant, TenantErpCheckAdmin)

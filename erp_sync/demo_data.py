@@ -145,11 +145,19 @@ def demo_is_seeded() -> bool:
     return ErpPedido.objects.filter(empresa_id__in=[c.empresa_id for c in COMPANIES]).exists()
 
 
-def _status_for(index: int) -> str:
-    # The first orders of each company stay open proposals, so the demo always has some.
-    if index < 12:
+def _status_for(age: int) -> str:
+    # The newest orders of each company are still open proposals, as in a real ERP. The older
+    # open ones fall on the first customer's orders (7017 and 7005 among them: see seed()).
+    if age < 12:
         return "PRO"
-    return ["APR", "PED", "PED", "CAN", "PRO", "PED"][index % 6]
+    return ["APR", "PRO", "PED", "CAN", "PED", "PED"][age % 6]
+
+
+def _approved_at(issued: datetime.date, rng: random.Random) -> datetime.datetime:
+    """A customer's approval one to three days after the issue, in business hours."""
+    day = issued + datetime.timedelta(days=rng.randint(1, 3))
+    moment = datetime.datetime.combine(day, datetime.time(rng.randint(9, 17), rng.randint(0, 59)))
+    return timezone.make_aware(moment)
 
 
 def _items(rng: random.Random, company: DemoCompany) -> list[dict]:
@@ -185,9 +193,11 @@ def _order(rng, company, cliente, number, index, today) -> ErpPedido:
     desconto = ((produtos + servicos) * Decimal(rng.choice([0, 0, 3])) / 100).quantize(CENT)
     frete = Decimal(rng.choice([0, 0, 45, 120, 250]))
     total = produtos + servicos - desconto + frete
-    issued = today - datetime.timedelta(days=3 + index * 4)
-    status = _status_for(index)
-    expired = status == "PRO" and index in (10, 11)
+    # Numbers grow with their dates, like a real ERP's: the last number is the newest order.
+    age = ORDERS_PER_COMPANY - 1 - index
+    issued = today - datetime.timedelta(days=3 + age * 4)
+    status = _status_for(age)
+    expired = status == "PRO" and age in (10, 11)
     valid_until = (
         today - datetime.timedelta(days=2)
         if expired
@@ -211,7 +221,7 @@ def _order(rng, company, cliente, number, index, today) -> ErpPedido:
         desconto=desconto,
         frete=frete,
         valor_total=total,
-        aprovado_em=timezone.now() - datetime.timedelta(days=index) if status != "PRO" else None,
+        aprovado_em=_approved_at(issued, rng) if status in ("APR", "PED") else None,
         aprovado_por=cliente.email if status in ("APR", "PED") else None,
     )
     ErpPedidoItem.objects.bulk_create(ErpPedidoItem(pedido=pedido, **row) for row in items)
@@ -286,17 +296,18 @@ def seed(*, company_names: dict[int, str]) -> list[str]:
                     _order(rng, company, cliente, company.first_number + index, index, today)
                 )
             if company.empresa_id == 1:
-                # The first customer's first three proposals stay free of contracts (they can
-                # be approved at once); the next ones wait for a signed contract.
+                # The first customer's three newest proposals stay free of contracts (they can
+                # be approved at once); the next ones wait for a signed contract: 7023, 7021 and
+                # the oldest, 7005, signed on paper; 7017 signed in the portal.
                 name = company_names.get(company.empresa_id, "A contratada")
                 open_ones = [
                     p
-                    for p in pedidos
+                    for p in reversed(pedidos)  # newest first
                     if p.cliente_id == clientes[0].id and p.status == "PRO" and p.validade > today
                 ]
                 for pedido in open_ones[:1] + open_ones[3:4]:
                     _attachments(pedido)
-                for pedido in open_ones[3:5]:
+                for pedido in open_ones[3:5] + open_ones[7:8]:
                     _contract(pedido, name, "MANUAL", None)
                 for pedido in open_ones[5:6]:
                     _contract(pedido, name, "DIGITAL", clientes[0].email)
@@ -319,7 +330,9 @@ def propose(*, cliente_id: int | None = None) -> ErpPedido:
     with transaction.atomic(using=erp_alias()):
         last = ErpPedido.objects.filter(empresa_id=cliente.empresa_id).order_by("-numero").first()
         number = last.numero + 1 if last else company.first_number
-        return _order(random.Random(), company, cliente, number, 0, timezone.localdate())
+        # The newest order (age 0: an open proposal).
+        newest = ORDERS_PER_COMPANY - 1
+        return _order(random.Random(), company, cliente, number, newest, timezone.localdate())
 
 
 def ensure_digital_signers(*, empresa_id: int, signers: list[tuple[str, str]]) -> int | None:

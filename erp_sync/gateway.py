@@ -25,9 +25,13 @@ class ErpEvent(StrEnum):
     PROPOSAL_DECLINED = "PROPOSTA_RECUSADA"
 
 
-def erp_order_is_open(*, company_id: int, erp_id: int) -> bool:
-    """The ERP's order is still a proposal (PRO): the customer may act on it."""
-    return ErpPedido.objects.filter(id=erp_id, empresa_id=company_id, status="PRO").exists()
+def erp_order_is_open(*, company_id: int, erp_id: int, seen_version: int | None = None) -> bool:
+    """The ERP's order is still a proposal (PRO), and the version the customer saw if
+    `seen_version` is given: the customer may act on it."""
+    rows = ErpPedido.objects.filter(id=erp_id, empresa_id=company_id, status="PRO")
+    if seen_version is not None:
+        rows = rows.filter(versao=seen_version)
+    return rows.exists()
 
 
 def erp_order_exists(*, company_id: int, erp_id: int) -> bool:

@@ -66,6 +66,7 @@ from proposals.models import (
     OrderStatus,
     StatusChange,
 )
+from proposals.search import order_search_text
 from proposals.snapshots import order_snapshot_data
 
 logger = logging.getLogger(__name__)
@@ -547,12 +548,19 @@ def _read_aggregates(pedido_ids: list) -> _Aggregates:
     )
 
 
-def _order_from(pedido, order: Order) -> Order:
+def _order_from(pedido, order: Order, itens: list) -> Order:
     for name, column in ORDER_FIELDS.items():
         value = getattr(pedido, column)
         setattr(order, name, ORDER_NULLS.get(name) if value is None else value)
     order.approved_by = pedido.aprovado_por or ""
     order.removed_at = None
+    # itens: _item_row tuples; code, description and notes at 3, 4 and 10.
+    order.search_text = order_search_text(
+        number=order.number,
+        salesperson=order.salesperson,
+        notes=order.notes,
+        items=((row[3], row[4], row[10]) for row in itens),
+    )
     return order
 
 
@@ -746,12 +754,12 @@ def _write_chunk(tenant: Tenant, data: _Aggregates, stats: SyncStats) -> None:
     for pedido in pedidos:
         order = existing.get(pedido.id) or Order(tenant=tenant, erp_id=pedido.id)
         order.customer_id = customers[pedido.cliente_id]
-        _order_from(pedido, order)
+        _order_from(pedido, order, data.itens.get(pedido.id, []))
         (updated if order.pk else created).append(order)
     _create_orders(tenant, created)
     Order.objects.bulk_update(
         updated,
-        ["customer_id", "approved_by", "removed_at", *ORDER_FIELDS],
+        ["customer_id", "approved_by", "removed_at", "search_text", *ORDER_FIELDS],
         batch_size=CHUNK_SIZE,
     )
     orders = created + updated
@@ -799,12 +807,27 @@ def _notify_customers(tenant: Tenant, created: list, updated: list, previous_sta
 
 def _create_orders(tenant: Tenant, orders: list[Order]) -> None:
     """New orders in one COPY, then their ids (the children need them)."""
-    columns = ("tenant_id", "customer_id", "erp_id", "approved_by", *ORDER_FIELDS)
+    columns = ("tenant_id", "customer_id", "erp_id", "approved_by", "search_text", *ORDER_FIELDS)
     _insert_rows(Order, columns, [tuple(getattr(o, c) for c in columns) for o in orders])
     created = _among(Order.objects.filter(tenant=tenant), "erp_id", [o.erp_id for o in orders])
     ids = dict(created.values_list("erp_id", "id"))
     for order in orders:
         order.pk = ids[order.erp_id]
+
+
+def _status_set_at(order: Order, *, first_seen: bool) -> datetime.datetime:
+    """When the ERP set the status the mirror now sees, by the ERP's own dates.
+
+    An approval is dated by `aprovado_em`. An order seen for the first time (at go-live, every
+    order at once) is dated by its issue — never by the moment the portal first mirrored it;
+    its timeline (proposals.timeline) shows the ERP's dates rather than this row's time.
+    """
+    if order.status == OrderStatus.APPROVED and order.approved_at is not None:
+        return order.approved_at
+    if first_seen:
+        midnight = datetime.datetime.combine(order.issued_on, datetime.time())
+        return timezone.make_aware(midnight)
+    return order.erp_updated_at or timezone.now()
 
 
 def _record_versions(tenant, orders, items, installments, previous_status, updated) -> None:
@@ -830,7 +853,7 @@ def _record_versions(tenant, orders, items, installments, previous_status, updat
             )
         before = previous_status.get(order.erp_id, "")
         if before != order.status:
-            changed_at = order.erp_updated_at or now
+            changed_at = _status_set_at(order, first_seen=order.erp_id not in previous_status)
             status_changes.append(
                 (tenant.pk, order.pk, before, order.status, changed_at, order.erp_version)
             )

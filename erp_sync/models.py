@@ -159,7 +159,10 @@ class SyncState(models.Model):
     """The mirror's health per tenant, written by the follower, shown to staff and customers."""
 
     tenant = models.OneToOneField(
-        "accounts.Tenant", on_delete=models.CASCADE, related_name="sync_state"
+        "accounts.Tenant",
+        on_delete=models.CASCADE,
+        related_name="sync_state",
+        verbose_name="empresa",
     )
     last_success_at = models.DateTimeField("última sincronização", null=True, blank=True)
     last_error_at = models.DateTimeField("último erro em", null=True, blank=True)

@@ -179,7 +179,7 @@ def notify_approval_confirmation(*, tenant_id: int, approval_id: int, attempt: i
             return {"skipped": "no approval"}
         order = approval.order
         document = proposal_pdf_to_serve(order=order)
-    pdf = _file(document.file, proposal_pdf_filename(document, order))
+    pdf = _file(document.file, proposal_pdf_filename(order))
     mails = _to_customer(
         tenant,
         order,

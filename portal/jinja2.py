@@ -5,11 +5,13 @@ from functools import lru_cache
 from django.contrib.messages import get_messages
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from jinja2 import Environment
 
 from erp_sync.selectors import sync_state_is_failing
 from portal import formats
+from portal.branding import brand_colors
 
 
 @lru_cache(maxsize=8192)
@@ -27,6 +29,8 @@ def environment(**options) -> Environment:
             "static": static,
             "get_messages": get_messages,
             "mirror_may_be_stale": lambda tenant: sync_state_is_failing(tenant=tenant),
+            "brand_colors": brand_colors,
+            "today": timezone.localdate,
         }
     )
     env.filters.update(

@@ -47,7 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "axes",
+    "portal.accounts.apps.PortalAxesConfig",  # django-axes, named in pt-BR
     "csp",
     "django_ratelimit",
     "portal.accounts",

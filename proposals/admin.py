@@ -180,7 +180,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
         document = proposal_pdf_to_serve(order=order)
         return stored_file_response(
             document.file,
-            filename=proposal_pdf_filename(document, order),
+            filename=proposal_pdf_filename(order),
             content_type="application/pdf",
         )
 

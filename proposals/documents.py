@@ -34,9 +34,9 @@ def proposal_pdf_render(*, order: Order) -> bytes:
     )
 
 
-def proposal_pdf_filename(document: ProposalDocument, order: Order) -> str:
-    """The name the customer's browser saves it under."""
-    return f"proposta-{order.number}-v{document.erp_version}.pdf"
+def proposal_pdf_filename(order: Order) -> str:
+    """The name the customer's browser saves it under (the ERP's version is ours, not theirs)."""
+    return f"proposta-{order.number}.pdf"
 
 
 def proposal_pdf_to_serve(*, order: Order) -> ProposalDocument:

@@ -76,3 +76,18 @@ class OrderFilterForm(forms.Form):
         self.is_valid()
         value = self.cleaned_data.get(name)
         return value.isoformat() if value else ""
+
+
+class DeclineForm(forms.Form):
+    """RECUSAR PROPOSTA: the reason is required; the version is the one the customer saw."""
+
+    motivo = forms.CharField(
+        label=_("Por que você está recusando a proposta?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={
+            "required": _("Conte o motivo da recusa: ele vai para a empresa junto com a recusa."),
+            "max_length": _("Motivo longo demais (até %(limit_value)d caracteres)."),
+        },
+    )
+    versao = forms.IntegerField(required=False, min_value=0, max_value=2**63 - 1)

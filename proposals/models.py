@@ -1,3 +1,5 @@
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django_scopes import ScopedManager
@@ -25,13 +27,19 @@ class Order(models.Model):
 
     # No single-column indexes on these two: the unique constraints lead with tenant, the keyset
     # indexes with customer, and the mirror writes every index of every row it copies.
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, db_index=False)
-    customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="orders", db_index=False
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, db_index=False, verbose_name="empresa"
     )
-    erp_id = models.BigIntegerField()
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="orders",
+        db_index=False,
+        verbose_name="cliente",
+    )
+    erp_id = models.BigIntegerField("código no ERP")
     number = models.BigIntegerField("número")
-    status = models.CharField(max_length=3, choices=OrderStatus.choices)
+    status = models.CharField("status", max_length=3, choices=OrderStatus.choices)
     issued_on = models.DateField("emissão")
     valid_until = models.DateField("validade", null=True, blank=True)
     salesperson = models.CharField("vendedor", max_length=120, blank=True)
@@ -47,6 +55,9 @@ class Order(models.Model):
     approved_by = models.CharField("aprovado por", max_length=254, blank=True)
     erp_version = models.BigIntegerField("versão no ERP")
     erp_updated_at = models.DateTimeField("atualizado no ERP", null=True, blank=True)
+    # Number, texts and items' texts without accents, in lower case (proposals.search): what
+    # the PEDIDOS search matches, on both databases; PostgreSQL adds a trigram index (0006).
+    search_text = models.TextField("texto de busca", blank=True, default="")
     # Deleted in the ERP: gone from the customer's pages (every selector skips it), kept with its
     # approval, uploads, contract and history as evidence, for staff and support in admin.
     removed_at = models.DateTimeField("removido do ERP em", null=True, blank=True)
@@ -66,22 +77,36 @@ class Order(models.Model):
             ),
         ]
         indexes = [
-            # Keyset pagination of a customer's orders: newest first, by number.
-            models.Index(fields=["customer", "-number"], name="order_customer_number"),
+            # Keyset pagination of a customer's orders: newest issue date first, then number.
             models.Index(
-                fields=["customer", "status", "-number"], name="order_customer_status_number"
+                fields=["customer", "-issued_on", "-number"], name="order_customer_issued"
+            ),
+            models.Index(
+                fields=["customer", "status", "-issued_on", "-number"],
+                name="order_customer_status_issued",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_status_display()} {self.number}"
 
+    def days_to_expiry(self, today: date) -> int | None:
+        """Days left to approve this proposal (0: its last day; negative: expired), or None
+        when it is not an open proposal or has no validade."""
+        if self.status != OrderStatus.PROPOSAL or self.valid_until is None:
+            return None
+        return (self.valid_until - today).days
+
 
 class OrderItem(models.Model):
     # Indexed by item_erp_id_per_tenant, which leads with it.
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, db_index=False)
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
-    erp_id = models.BigIntegerField()
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, db_index=False, verbose_name="empresa"
+    )
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="items", verbose_name="pedido"
+    )
+    erp_id = models.BigIntegerField("código no ERP")
     sequence = models.IntegerField("item")
     kind = models.CharField("tipo", max_length=1, choices=ItemKind.choices)
     code = models.CharField("código", max_length=60, blank=True)
@@ -97,17 +122,25 @@ class OrderItem(models.Model):
 
     class Meta:
         verbose_name = "item"
+        verbose_name_plural = "itens"
         ordering = ["sequence", "id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "erp_id"], name="item_erp_id_per_tenant")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.sequence}. {self.description}"
+
 
 class Installment(models.Model):
     # Indexed by installment_erp_id_per_tenant, which leads with it.
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, db_index=False)
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="installments")
-    erp_id = models.BigIntegerField()
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, db_index=False, verbose_name="empresa"
+    )
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="installments", verbose_name="pedido"
+    )
+    erp_id = models.BigIntegerField("código no ERP")
     number = models.IntegerField("parcela")
     due_date = models.DateField("vencimento")
     amount = models.DecimalField("valor", **MONEY)
@@ -122,6 +155,9 @@ class Installment(models.Model):
                 fields=["tenant", "erp_id"], name="installment_erp_id_per_tenant"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"Parcela {self.number}"
 
 
 class AttachmentKind(models.TextChoices):
@@ -138,16 +174,18 @@ class AttachmentOrigin(models.TextChoices):
 class Attachment(models.Model):
     """A file of an order, kept in storage (never a public URL; see the download view)."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="attachments")
-    erp_id = models.BigIntegerField(null=True, blank=True)
-    kind = models.CharField(max_length=20, choices=AttachmentKind.choices)
-    origin = models.CharField(max_length=6, choices=AttachmentOrigin.choices)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, verbose_name="empresa")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="attachments", verbose_name="pedido"
+    )
+    erp_id = models.BigIntegerField("código no ERP", null=True, blank=True)
+    kind = models.CharField("tipo", max_length=20, choices=AttachmentKind.choices)
+    origin = models.CharField("origem", max_length=6, choices=AttachmentOrigin.choices)
     name = models.CharField("nome", max_length=255)
-    mime = models.CharField(max_length=100)
+    mime = models.CharField("tipo do arquivo", max_length=100)
     size = models.BigIntegerField("tamanho")
-    sha256 = models.CharField(max_length=64)
-    file = models.FileField(upload_to="attachments/%Y/%m/")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    file = models.FileField("arquivo", upload_to="attachments/%Y/%m/")
     created_at = models.DateTimeField("criado em")
     # Files the customer sent (origin PORTAL): who sent each, and from where.
     uploaded_by = models.ForeignKey(
@@ -176,16 +214,21 @@ class Attachment(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return self.name
+
 
 class ProposalDocument(models.Model):
     """The proposal PDF of one order version: rendered once (proposals.documents), then served."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="proposal_documents")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, verbose_name="empresa")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="proposal_documents", verbose_name="pedido"
+    )
     erp_version = models.BigIntegerField("versão do pedido")
-    file = models.FileField(upload_to="proposals/%Y/%m/")
+    file = models.FileField("arquivo", upload_to="proposals/%Y/%m/")
     size = models.BigIntegerField("tamanho")
-    sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField("SHA-256", max_length=64)
     created_at = models.DateTimeField("gerado em")
 
     objects = ScopedManager(tenant="tenant")
@@ -199,57 +242,78 @@ class ProposalDocument(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"PDF da proposta {self.order.number}"
+
 
 class OrderSnapshot(models.Model):
     """What a customer could have seen: one per mirrored version of an order."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, verbose_name="empresa")
     # Indexed by one_snapshot_per_version, which leads with it.
     order = models.ForeignKey(
-        Order, on_delete=models.CASCADE, related_name="snapshots", db_index=False
+        Order,
+        on_delete=models.CASCADE,
+        related_name="snapshots",
+        db_index=False,
+        verbose_name="pedido",
     )
-    erp_version = models.BigIntegerField()
-    data = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    erp_version = models.BigIntegerField("versão no ERP")
+    data = models.JSONField("dados")
+    created_at = models.DateTimeField("guardada em", auto_now_add=True)
 
     objects = ScopedManager(tenant="tenant")
 
     class Meta:
         verbose_name = "versão do pedido"
+        verbose_name_plural = "versões do pedido"
         constraints = [
             models.UniqueConstraint(
                 fields=["order", "erp_version"], name="one_snapshot_per_version"
             )
         ]
 
+    def __str__(self) -> str:
+        return f"Pedido {self.order.number}, versão {self.erp_version}"
+
 
 class StatusChange(models.Model):
     """A status the mirror saw the ERP set (the order's timeline)."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
-    from_status = models.CharField(max_length=3, choices=OrderStatus.choices, blank=True)
-    to_status = models.CharField(max_length=3, choices=OrderStatus.choices)
-    changed_at = models.DateTimeField()
-    erp_version = models.BigIntegerField()
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, verbose_name="empresa")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="status_changes", verbose_name="pedido"
+    )
+    from_status = models.CharField("de", max_length=3, choices=OrderStatus.choices, blank=True)
+    to_status = models.CharField("para", max_length=3, choices=OrderStatus.choices)
+    changed_at = models.DateTimeField("quando")
+    erp_version = models.BigIntegerField("versão no ERP")
 
     objects = ScopedManager(tenant="tenant")
 
     class Meta:
         verbose_name = "mudança de status"
+        verbose_name_plural = "mudanças de status"
         ordering = ["changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_to_status_display()} ({self.order.number})"
 
 
 class Approval(models.Model):
     """Evidence of a customer's approval. One per order: the constraint makes it idempotent."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, verbose_name="empresa")
     # Evidence: nothing deletes an approved order (the mirror marks it removed).
-    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="approval")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    order = models.OneToOneField(
+        Order, on_delete=models.PROTECT, related_name="approval", verbose_name="pedido"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name="usuário"
+    )
     approved_at = models.DateTimeField("aprovado em")
     ip_address = models.GenericIPAddressField("IP", null=True, blank=True)
-    user_agent = models.TextField(blank=True)
+    user_agent = models.TextField("navegador", blank=True)
     order_version = models.BigIntegerField("versão aprovada")
     proposal_sha256 = models.CharField("SHA-256 da proposta", max_length=64, blank=True)
     signed_contract_sha256 = models.CharField(
@@ -261,3 +325,41 @@ class Approval(models.Model):
     class Meta:
         verbose_name = "aprovação"
         verbose_name_plural = "aprovações"
+
+    def __str__(self) -> str:
+        return f"Aprovação da proposta {self.order.number}"
+
+
+class Decline(models.Model):
+    """A customer's RECUSAR PROPOSTA: who, when, why, and which version they saw.
+
+    The ERP decides what follows (a new version, a cancellation); one decline per version.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, verbose_name="empresa")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="declines", verbose_name="pedido"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name="usuário"
+    )
+    declined_at = models.DateTimeField("recusado em")
+    reason = models.TextField("motivo")
+    ip_address = models.GenericIPAddressField("IP", null=True, blank=True)
+    user_agent = models.TextField("navegador", blank=True)
+    order_version = models.BigIntegerField("versão recusada")
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        verbose_name = "recusa"
+        verbose_name_plural = "recusas"
+        ordering = ["declined_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "order_version"], name="one_decline_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Recusa da proposta {self.order.number}"

@@ -9,21 +9,29 @@ from datetime import date
 
 from django.db.models import (
     Case,
+    DateField,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from portal.accounts.models import Tenant, User
-from proposals.models import Attachment, AttachmentKind, Order, OrderItem
+from proposals.models import Attachment, AttachmentKind, Decline, Order, OrderStatus
+from proposals.search import search_condition
 
 DASHBOARD_ORDERS = 10
+DASHBOARD_ACTIONS = 20
+# ÚLTIMOS PEDIDOS and PEDIDOS: the ERP's issue date, newest first; the number breaks ties.
+NEWEST_FIRST = ("-issued_on", "-number")
 
 
 @dataclass(frozen=True)
@@ -57,19 +65,26 @@ def _customer_orders(*, tenant: Tenant | None, user: User) -> QuerySet[Order]:
 def order_list_latest_for_user(
     *, tenant: Tenant | None, user: User, limit: int = DASHBOARD_ORDERS
 ) -> list[Order]:
-    """The customer's latest orders with their installments (two queries)."""
-    orders = _customer_orders(tenant=tenant, user=user).order_by("-number")[:limit]
+    """The customer's latest orders by issue date, with their installments (two queries)."""
+    orders = _customer_orders(tenant=tenant, user=user).order_by(*NEWEST_FIRST)[:limit]
     return list(orders.prefetch_related("installments"))
 
 
-def _text_search(text: str) -> Q:
-    in_items = OrderItem.objects.filter(order=OuterRef("pk")).filter(
-        Q(description__icontains=text) | Q(code__icontains=text) | Q(notes__icontains=text)
+def order_list_awaiting_action(
+    *, tenant: Tenant | None, user: User, today: date, limit: int = DASHBOARD_ACTIONS
+) -> list[Order]:
+    """Proposals the customer can still act on (approve, or sign their contract first), the
+    nearest deadline first: open (PRO), not expired, not approved and not declined as they
+    stand. One query, with each one's contract."""
+    orders = (
+        _customer_orders(tenant=tenant, user=user)
+        .filter(status=OrderStatus.PROPOSAL, approval__isnull=True)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .exclude(_declined_as_is())
+        .select_related("contract")
+        .order_by(F("valid_until").asc(nulls_last=True), *NEWEST_FIRST)
     )
-    condition = Q(salesperson__icontains=text) | Q(notes__icontains=text) | Q(Exists(in_items))
-    if text.isascii() and text.isdigit():
-        condition |= Q(number=int(text))
-    return condition
+    return list(orders[:limit])
 
 
 def _filtered(orders: QuerySet[Order], filters: OrderFilters) -> QuerySet[Order]:
@@ -82,8 +97,17 @@ def _filtered(orders: QuerySet[Order], filters: OrderFilters) -> QuerySet[Order]
     if filters.number is not None:
         orders = orders.filter(number=filters.number)
     if filters.text:
-        orders = orders.filter(_text_search(filters.text))
+        condition = search_condition(filters.text)
+        if condition is not None:
+            orders = orders.filter(condition)
     return orders
+
+
+def _cursor_date(orders: QuerySet[Order], number: int, missing: date) -> Coalesce:
+    """The issue date of the order a page starts from, inside the page's own query (a number
+    that is not the customer's, or no longer exists, reads as `missing`)."""
+    issued = orders.filter(number=number).values("issued_on")[:1]
+    return Coalesce(Subquery(issued), Value(missing), output_field=DateField())
 
 
 def order_list_for_user(
@@ -95,14 +119,18 @@ def order_list_for_user(
     after: int | None = None,
     before: int | None = None,
 ) -> OrderPage:
-    """A page of the customer's orders by number, newest first, by keyset (no COUNT, no OFFSET).
+    """A page of the customer's orders, newest issue date first (then number), by keyset: no
+    COUNT, no OFFSET.
 
     `after`: the page that follows the order with that number; `before`: the page that precedes
     it. One query: page_size + 1 rows tell whether there is a page beyond.
     """
-    orders = _filtered(_customer_orders(tenant=tenant, user=user), filters)
+    mine = _customer_orders(tenant=tenant, user=user)
+    orders = _filtered(mine, filters)
     if before is not None:
-        rows = list(orders.filter(number__gt=before).order_by("number")[: page_size + 1])
+        day = _cursor_date(mine, before, date.min)
+        newer = Q(issued_on__gt=day) | Q(issued_on=day, number__gt=before)
+        rows = list(orders.filter(newer).order_by("issued_on", "number")[: page_size + 1])
         more_before = len(rows) > page_size
         page = list(reversed(rows[:page_size]))
         return OrderPage(
@@ -111,8 +139,9 @@ def order_list_for_user(
             previous_before=page[0].number if page and more_before else None,
         )
     if after is not None:
-        orders = orders.filter(number__lt=after)
-    rows = list(orders.order_by("-number")[: page_size + 1])
+        day = _cursor_date(mine, after, date.max)
+        orders = orders.filter(Q(issued_on__lt=day) | Q(issued_on=day, number__lt=after))
+    rows = list(orders.order_by(*NEWEST_FIRST)[: page_size + 1])
     page = rows[:page_size]
     return OrderPage(
         orders=page,
@@ -121,8 +150,21 @@ def order_list_for_user(
     )
 
 
+def _declined_as_is() -> Exists:
+    """Whether the customer declined the order at the version it is now."""
+    return Exists(
+        Decline.objects.filter(order=OuterRef("pk"), order_version=OuterRef("erp_version"))
+    )
+
+
 def _customer_order(
-    *, tenant: Tenant | None, user: User, number: int, select: tuple = (), prefetch: tuple = ()
+    *,
+    tenant: Tenant | None,
+    user: User,
+    number: int,
+    select: tuple = (),
+    prefetch: tuple = (),
+    annotate: dict | None = None,
 ) -> Order:
     """One of the customer's orders with the relations named, or Http404 for a number the
     customer does not own, exactly as for one that does not exist."""
@@ -131,6 +173,7 @@ def _customer_order(
         .filter(number=number)
         .select_related(*select)
         .prefetch_related(*prefetch)
+        .annotate(**(annotate or {}))
         .first()
     )
     if order is None:
@@ -162,6 +205,7 @@ def order_get_for_user(*, tenant: Tenant | None, user: User, number: int) -> Ord
             "installments",
             Prefetch("attachments", queryset=attachments),
             "status_changes",
+            Prefetch("declines", queryset=Decline.objects.select_related("user")),
         ),
     )
 
@@ -172,15 +216,37 @@ def order_get_brief_for_user(*, tenant: Tenant | None, user: User, number: int) 
 
 
 def order_get_for_approval(*, tenant: Tenant | None, user: User, number: int) -> Order:
-    """One of the customer's orders as the approval needs it: its contract, approval and
-    installments (the confirmation's summary), not the items or attachments."""
+    """One of the customer's orders as the approval (or the decline) needs it: its contract,
+    approval, declines and installments (the confirmation's summary), not the items or
+    attachments."""
     return _customer_order(
         tenant=tenant,
         user=user,
         number=number,
         select=("contract", "approval"),
         prefetch=("installments",),
+        annotate={"declined_as_is": _declined_as_is()},
     )
+
+
+@dataclass(frozen=True)
+class OrderVersion:
+    number: int
+    version: int
+    status: str
+
+
+def order_version_for_user(*, tenant: Tenant | None, user: User, number: int) -> OrderVersion:
+    """What an open order page polls to learn that the ERP changed the order: one query."""
+    row = (
+        _customer_orders(tenant=tenant, user=user)
+        .filter(number=number)
+        .values_list("number", "erp_version", "status")
+        .first()
+    )
+    if row is None:
+        raise Http404("Pedido não encontrado.")
+    return OrderVersion(*row)
 
 
 def attachment_get_for_user(

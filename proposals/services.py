@@ -1,4 +1,5 @@
-"""Writes on orders: the customer's approval, written through to the ERP's row.
+"""Writes on orders: the customer's approval, written through to the ERP's row, and the
+customer's decline, handed to the ERP as an event.
 
 Approving needs the order and the state of its contract, so this module sits above both
 proposals' and contracts' models and selectors (DESIGN.md, "Layout"). The mirror sits above it:
@@ -13,17 +14,22 @@ from enum import StrEnum
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from contracts.models import SignatureMode
 from contracts.selectors import signed_contract_sha256
-from erp_sync.gateway import ErpEvent, erp_event_add, erp_order_mark_approved
+from erp_sync.gateway import ErpEvent, erp_event_add, erp_order_is_open, erp_order_mark_approved
 from erp_sync.router import erp_alias, erp_is_portal_database
-from notifications.tasks import notify_approval_confirmation, notify_company_proposal_approved
+from notifications.tasks import (
+    notify_approval_confirmation,
+    notify_company_proposal_approved,
+    notify_company_proposal_declined,
+)
 from portal import formats
 from portal.accounts.models import User
 from portal.background.queue import enqueue_on_commit
 from proposals.documents import proposal_pdf_ensure
-from proposals.models import Approval, Order, OrderStatus
+from proposals.models import Approval, Decline, Order, OrderStatus
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +43,22 @@ CONTRACT_CHANGED = (
 )
 
 
+def order_declined_as_is(*, order: Order) -> Decline | None:
+    """The customer's decline of the order as it stands now (its current version), if any.
+
+    Uses the `declined_as_is` annotation or the prefetched declines when the selector loaded
+    them; asks the database otherwise.
+    """
+    if getattr(order, "declined_as_is", None) is False:
+        return None
+    cache = getattr(order, "_prefetched_objects_cache", {})
+    if "declines" in cache:
+        declines = cache["declines"]
+    else:
+        declines = Decline.objects.filter(order=order).select_related("user")
+    return next((d for d in declines if d.order_version == order.erp_version), None)
+
+
 def order_approval_blockers(*, order: Order, today: date | None = None) -> list[str]:
     """Why this order cannot be approved now, in pt-BR (empty: APROVAR PROPOSTA is live).
 
@@ -45,26 +67,40 @@ def order_approval_blockers(*, order: Order, today: date | None = None) -> list[
     today = today or timezone.localdate()
     if order.status != OrderStatus.PROPOSAL:
         if order.status == OrderStatus.APPROVED:
-            return ["Esta proposta já foi aprovada."]
-        status = order.get_status_display()
-        return [f"Esta proposta não está aberta para aprovação (status: {status})."]
+            return [_("Esta proposta já foi aprovada.")]
+        return [
+            _("Esta proposta não está aberta para aprovação (status: %(status)s).")
+            % {"status": order.get_status_display()}
+        ]
+    if order_declined_as_is(order=order) is not None:
+        return [
+            _(
+                "Você recusou esta proposta. A empresa vai analisar o motivo; se ela enviar "
+                "uma nova versão, você poderá aprová-la aqui."
+            )
+        ]
     reasons = []
     if order.valid_until is not None and order.valid_until < today:
         reasons.append(
-            f"A validade desta proposta terminou em {formats.date_br(order.valid_until)}. "
-            "Peça ao vendedor uma proposta atualizada."
+            _(
+                "A validade desta proposta terminou em %(date)s. "
+                "Peça ao vendedor uma proposta atualizada."
+            )
+            % {"date": formats.date_br(order.valid_until)}
         )
     contract = getattr(order, "contract", None)
     if contract is not None and not contract.is_signed:
         if contract.signature_mode == SignatureMode.DIGITAL:
             reasons.append(
-                "O contrato precisa ser assinado digitalmente por todos os signatários "
-                "antes da aprovação."
+                _(
+                    "O contrato precisa ser assinado digitalmente por todos os signatários "
+                    "antes da aprovação."
+                )
             )
         elif contract.changed_after_signing:
             reasons.append(CONTRACT_CHANGED)
         else:
-            reasons.append("Envie o contrato assinado antes de aprovar a proposta.")
+            reasons.append(_("Envie o contrato assinado antes de aprovar a proposta."))
     return reasons
 
 
@@ -76,18 +112,22 @@ class ApprovalOutcome(StrEnum):
     UNAVAILABLE = "unavailable"
 
 
-MESSAGES = {
-    ApprovalOutcome.APPROVED: "Proposta {number} aprovada. O pedido segue para faturamento.",
-    ApprovalOutcome.ALREADY_APPROVED: "A proposta {number} já estava aprovada.",
-    ApprovalOutcome.CHANGED: (
-        "A proposta {number} foi alterada pela empresa depois que você a abriu. Nada foi "
-        "aprovado: confira abaixo o que mudou antes de aprovar novamente."
-    ),
-    ApprovalOutcome.UNAVAILABLE: (
-        "Não foi possível aprovar a proposta {number} agora: o sistema da empresa não respondeu. "
-        "Nada foi aprovado. Tente novamente em alguns minutos."
-    ),
-}
+def _approval_message(outcome: ApprovalOutcome, number: int) -> str:
+    messages = {
+        ApprovalOutcome.APPROVED: _(
+            "Proposta %(number)s aprovada. O pedido segue para faturamento."
+        ),
+        ApprovalOutcome.ALREADY_APPROVED: _("A proposta %(number)s já estava aprovada."),
+        ApprovalOutcome.CHANGED: _(
+            "A proposta %(number)s foi alterada pela empresa depois que você a abriu. Nada foi "
+            "aprovado: confira abaixo o que mudou antes de aprovar novamente."
+        ),
+        ApprovalOutcome.UNAVAILABLE: _(
+            "Não foi possível aprovar a proposta %(number)s agora: o sistema da empresa não "
+            "respondeu. Nada foi aprovado. Tente novamente em alguns minutos."
+        ),
+    }
+    return messages[outcome] % {"number": number}
 
 
 @dataclass(frozen=True)
@@ -106,7 +146,17 @@ class ApprovalResult:
 
 
 def _result(outcome: ApprovalOutcome, order: Order, approval=None) -> ApprovalResult:
-    return ApprovalResult(outcome, MESSAGES[outcome].format(number=order.number), approval)
+    return ApprovalResult(outcome, _approval_message(outcome, order.number), approval)
+
+
+def _cancelled(order: Order) -> ApprovalResult:
+    """The ERP cancelled the proposal, perhaps while the customer was confirming: say so, not
+    "confira o que mudou"."""
+    message = _(
+        "A proposta %(number)s foi cancelada pela empresa e não está aberta para aprovação. "
+        "Nada foi aprovado."
+    )
+    return ApprovalResult(ApprovalOutcome.NOT_ALLOWED, message % {"number": order.number})
 
 
 class _ErpRefused(Exception):
@@ -187,10 +237,12 @@ def _outcome_after_refusal(*, order: Order, remirror: Remirror) -> ApprovalResul
     )
     if current is None:
         return ApprovalResult(
-            ApprovalOutcome.NOT_ALLOWED, "Esta proposta não está mais disponível no sistema."
+            ApprovalOutcome.NOT_ALLOWED, _("Esta proposta não está mais disponível no sistema.")
         )
     if current.status == OrderStatus.APPROVED:
         return _result(ApprovalOutcome.ALREADY_APPROVED, current)
+    if current.status == OrderStatus.CANCELLED:
+        return _cancelled(current)
     if current.status == OrderStatus.PROPOSAL and current.erp_version != order.erp_version:
         return _result(ApprovalOutcome.CHANGED, current)
     return ApprovalResult(
@@ -217,6 +269,8 @@ def order_approve(
     """
     if Approval.objects.filter(order=order).exists():
         return _result(ApprovalOutcome.ALREADY_APPROVED, order)
+    if order.status == OrderStatus.CANCELLED:
+        return _cancelled(order)
     if seen_version != order.erp_version:
         return _result(ApprovalOutcome.CHANGED, order)
     blockers = order_approval_blockers(order=order)
@@ -267,3 +321,170 @@ def order_approve(
         return _result(ApprovalOutcome.UNAVAILABLE, order)
     logger.info("Order %s approved by %s (version %s)", order.number, user.email, seen_version)
     return _result(ApprovalOutcome.APPROVED, order, approval)
+
+
+# Decline ------------------------------------------------------------------------------------
+
+
+class DeclineOutcome(StrEnum):
+    DECLINED = "declined"
+    ALREADY_DECLINED = "already_declined"
+    CHANGED = "changed"
+    NOT_ALLOWED = "not_allowed"
+    UNAVAILABLE = "unavailable"
+
+
+@dataclass(frozen=True)
+class DeclineResult:
+    outcome: DeclineOutcome
+    message: str
+    decline: Decline | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in (DeclineOutcome.DECLINED, DeclineOutcome.ALREADY_DECLINED)
+
+    @property
+    def changed(self) -> bool:
+        return self.outcome == DeclineOutcome.CHANGED
+
+
+def order_decline_blockers(*, order: Order) -> list[str]:
+    """Why the customer cannot decline this order now (empty: RECUSAR PROPOSTA is live).
+
+    An expired proposal may still be declined: it tells the company why it was not taken.
+    Expects `order.approval` loaded (select_related) or absent.
+    """
+    if order.status != OrderStatus.PROPOSAL or getattr(order, "approval", None) is not None:
+        return [_("Só uma proposta em aberto pode ser recusada.")]
+    if order_declined_as_is(order=order) is not None:
+        return [_("Você já recusou esta proposta.")]
+    return []
+
+
+def _erp_decline_event(*, order: Order, user: User, reason: str, seen_version, now, ip_address):
+    erp_event_add(
+        company_id=order.tenant.erp_company_id,
+        erp_id=order.erp_id,
+        kind=ErpEvent.PROPOSAL_DECLINED,
+        data={"reason": reason, "email": user.email, "ip": ip_address, "versao": seen_version},
+        now=now,
+    )
+
+
+def _record_decline(*, order, user, reason, seen_version, now, ip_address, user_agent) -> Decline:
+    return Decline.objects.create(
+        tenant=order.tenant,
+        order=order,
+        user=user,
+        declined_at=now,
+        reason=reason,
+        ip_address=ip_address,
+        user_agent=user_agent[:1000],
+        order_version=seen_version,
+    )
+
+
+def order_decline_notify(*, decline: Decline) -> None:
+    """The tenant's "proposta recusada" mail (to its notification e-mail, with the reason),
+    queued once the decline commits; the customer never waits for the mail server."""
+    logger.info(
+        "Order %s declined by %s (version %s)",
+        decline.order.number,
+        decline.user.email,
+        decline.order_version,
+    )
+    enqueue_on_commit(
+        notify_company_proposal_declined,
+        tenant_id=decline.tenant_id,
+        order_id=decline.order_id,
+        user_id=decline.user_id,
+        decline_id=decline.pk,
+        reason=decline.reason,
+        declined_at=decline.declined_at.isoformat(),
+    )
+
+
+def order_decline(
+    *,
+    order: Order,
+    user: User,
+    reason: str,
+    seen_version: int,
+    remirror: Remirror,
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> DeclineResult:
+    """The customer declines the proposal as they saw it (version `seen_version`), saying why.
+
+    The portal records the decline and hands it to the ERP as a PROPOSTA_RECUSADA event; the
+    ERP decides what follows (a new version, a cancellation). Idempotent: one decline per
+    version. One database: the event and the Decline share one transaction. `remirror` brings
+    the ERP's order into the portal when the ERP no longer shows what the customer saw
+    (erp_sync.mirror.erp_sync_order).
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("A decline needs a reason.")
+    number = order.number
+    if seen_version != order.erp_version:
+        return DeclineResult(
+            DeclineOutcome.CHANGED,
+            _(
+                "A proposta %(number)s foi alterada pela empresa depois que você a abriu. Nada "
+                "foi recusado: confira abaixo o que mudou."
+            )
+            % {"number": number},
+        )
+    blockers = order_decline_blockers(order=order)
+    if blockers:
+        if order_declined_as_is(order=order) is not None:
+            return DeclineResult(DeclineOutcome.ALREADY_DECLINED, blockers[0])
+        return DeclineResult(DeclineOutcome.NOT_ALLOWED, " ".join(blockers))
+
+    record = {
+        "order": order,
+        "user": user,
+        "reason": reason,
+        "seen_version": seen_version,
+        "now": timezone.now(),
+        "ip_address": ip_address,
+    }
+    try:
+        if not erp_order_is_open(
+            company_id=order.tenant.erp_company_id, erp_id=order.erp_id, seen_version=seen_version
+        ):
+            remirror(tenant=order.tenant, erp_id=order.erp_id)
+            return DeclineResult(
+                DeclineOutcome.CHANGED,
+                _(
+                    "A proposta %(number)s mudou no sistema da empresa enquanto você a recusava. "
+                    "Nada foi recusado: confira a proposta como ela está agora."
+                )
+                % {"number": number},
+            )
+        # The portal's row first: its unique constraint settles a double click before the
+        # ERP hears of it. With two databases the ERP's event commits just before the portal.
+        with transaction.atomic():
+            decline = _record_decline(**record, user_agent=user_agent)
+            with transaction.atomic(using=erp_alias()):
+                _erp_decline_event(**record)
+    except IntegrityError:
+        # The other click of a double click recorded the decline first.
+        return DeclineResult(DeclineOutcome.ALREADY_DECLINED, _("Você já recusou esta proposta."))
+    except DatabaseError:
+        logger.exception("Decline of order %s failed on the database", order.pk)
+        return DeclineResult(
+            DeclineOutcome.UNAVAILABLE,
+            _(
+                "Não foi possível recusar a proposta %(number)s agora: o sistema da empresa não "
+                "respondeu. Nada foi recusado. Tente novamente em alguns minutos."
+            )
+            % {"number": number},
+        )
+    order_decline_notify(decline=decline)
+    return DeclineResult(
+        DeclineOutcome.DECLINED,
+        _("Proposta %(number)s recusada. A empresa recebeu o seu motivo.") % {"number": number},
+        decline,
+    )

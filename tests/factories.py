@@ -5,10 +5,12 @@ from decimal import Decimal
 
 import factory
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from contracts.models import Contract, SignatureMode
 from portal.accounts.models import Customer, Tenant, TenantDomain, User
 from proposals.models import Installment, ItemKind, Order, OrderItem, OrderStatus
+from proposals.search import search_text_refresh
 
 TEST_PASSWORD = "s3nha-de-teste-Portal"
 
@@ -70,6 +72,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 class OrderFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Order
+        skip_postgeneration_save = True  # the hook writes the search text itself
 
     customer = factory.SubFactory(CustomerFactory)
     tenant = factory.LazyAttribute(lambda o: o.customer.tenant)
@@ -85,10 +88,18 @@ class OrderFactory(factory.django.DjangoModelFactory):
     total = Decimal("1234.56")
     erp_version = 1
 
+    @factory.post_generation
+    def search_text(obj, create, extracted, **kwargs):
+        """What the mirror writes with every order: the PEDIDOS search's text."""
+        if create:
+            with scopes_disabled():
+                search_text_refresh(order_ids=[obj.pk])
+
 
 class OrderItemFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = OrderItem
+        skip_postgeneration_save = True
 
     order = factory.SubFactory(OrderFactory)
     tenant = factory.LazyAttribute(lambda o: o.order.tenant)
@@ -102,6 +113,12 @@ class OrderItemFactory(factory.django.DjangoModelFactory):
     unit_price = Decimal("617.28")
     total = Decimal("1234.56")
     notes = factory.Sequence(lambda n: f"Entrega em 10 dias úteis (item {n})")
+
+    @factory.post_generation
+    def order_search_text(obj, create, extracted, **kwargs):
+        if create:
+            with scopes_disabled():
+                search_text_refresh(order_ids=[obj.order_id])
 
 
 class InstallmentFactory(factory.django.DjangoModelFactory):

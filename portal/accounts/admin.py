@@ -8,11 +8,11 @@ from django.contrib.auth.password_validation import (
 )
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.forms.models import BaseInlineFormSet
 
 from portal.accounts import services
 from portal.accounts.admin_site import (
     AccessRuleMixin,
+    LabelledInlineFormSet,
     PortalModelAdmin,
     ReadOnlyModelAdmin,
     is_support_admin,
@@ -51,18 +51,26 @@ class TenantDomainForm(forms.ModelForm):
         return hostname
 
 
-class TenantDomainFormSet(BaseInlineFormSet):
+class TenantDomainFormSet(LabelledInlineFormSet):
+    promoted: TenantDomain | None = None
+
     def clean(self):
         super().clean()
         kept = [
             form for form in self.forms if form.cleaned_data and not self._should_delete_form(form)
         ]
         primaries = sum(1 for form in kept if form.cleaned_data.get("is_primary"))
-        if kept and primaries != 1:
+        if primaries > 1:
             raise ValidationError(
-                "Marque exatamente um domínio como principal: é nele que os links dos e-mails "
+                "Marque só um domínio como principal: é nele que os links dos e-mails "
                 "e documentos são montados."
             )
+        if kept and not primaries:
+            # The first domain of a company is its primary.
+            first = kept[0]
+            first.cleaned_data["is_primary"] = True
+            first.instance.is_primary = True
+            self.promoted = first.instance
 
 
 class TenantDomainInline(AccessRuleMixin, admin.TabularInline):
@@ -84,7 +92,15 @@ class TenantAdmin(AccessRuleMixin, admin.ModelAdmin):
             "Dados da empresa nos documentos",
             {"fields": ["legal_name", "cnpj", "address", "phone", "email"]},
         ),
-        ("Marca", {"fields": ["display_name", "logo", "primary_color"]}),
+        (
+            "Marca",
+            {
+                "fields": ["display_name", "logo", "primary_color"],
+                "description": "A cor do texto sobre a cor principal (branco ou preto) é "
+                "escolhida pelo portal para ler com contraste de pelo menos 4,5:1; links na "
+                "cor principal ficam mais escuros se ela for clara demais sobre o branco.",
+            },
+        ),
         ("Notificações", {"fields": ["notification_email"]}),
     ]
 
@@ -108,6 +124,8 @@ class TenantAdmin(AccessRuleMixin, admin.ModelAdmin):
         # Demote before promoting: the database allows one primary domain per tenant.
         # Instance save()/delete() also clear the hostname cache, so changes apply at once.
         domains = formset.save(commit=False)
+        if formset.promoted is not None and formset.promoted not in domains:
+            domains.append(formset.promoted)  # unchanged in the form, promoted by clean()
         for domain in formset.deleted_objects:
             domain.delete()
         for domain in sorted(domains, key=lambda d: d.is_primary):

@@ -5,6 +5,7 @@ from django.contrib.admin import SimpleListFilter
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.db.models.constants import LOOKUP_SEP
+from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -146,6 +147,17 @@ class ReadOnlyTabularInline(AccessRuleMixin, admin.TabularInline):
     support_actions = VIEW_ONLY
     extra = 0
     show_change_link = False
+
+
+class LabelledInlineFormSet(BaseInlineFormSet):
+    """A tabular inline's inputs sit under column headings, not labels: each input gets its
+    field's name as an accessible name (screen readers, axe's "label" rule)."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        row = "" if index is None else f" ({index + 1})"
+        for field in form.fields.values():
+            field.widget.attrs.setdefault("aria-label", f"{field.label}{row}")
 
 
 # What support may do in a library's admin besides reading: lift a lockout (delete its attempt).

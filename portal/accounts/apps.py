@@ -1,3 +1,4 @@
+from axes import apps as axes_apps
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 
@@ -29,3 +30,19 @@ class PortalAdminConfig(admin_apps.AdminConfig):
         from portal.accounts.admin_site import admin_site_adopt_library_admins
 
         admin_site_adopt_library_admins(admin.site)
+
+
+class PortalAxesConfig(axes_apps.AppConfig):
+    """django-axes, named in pt-BR in the admin: its models' and fields' names through
+    locale/pt_BR; the rows' names (hard-coded English in axes) here."""
+
+    default = False
+    verbose_name = "Bloqueios de acesso"
+
+    def ready(self):
+        super().ready()
+        from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+        AccessAttempt.__str__ = lambda row: f"Tentativa de {row.username} em {row.attempt_time}"
+        AccessFailureLog.__str__ = lambda row: f"Falha de {row.username} em {row.attempt_time}"
+        AccessLog.__str__ = lambda row: f"Acesso de {row.username} em {row.attempt_time}"

@@ -34,6 +34,10 @@ class LoginForm(auth_forms.AuthenticationForm):
 
 
 class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = _("Senha atual")
+
     def save(self, commit=True):
         self.user.must_change_password = False
         return super().save(commit)
@@ -51,6 +55,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     def __init__(self, *args, tenant: Tenant | None, **kwargs):
         self.tenant = tenant
         super().__init__(*args, **kwargs)
+        self.fields["email"].label = _("E-mail")
 
     def get_users(self, email):
         """Active logins of this tenant only, with or without a usable password.

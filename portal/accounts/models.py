@@ -75,7 +75,9 @@ class TenantDomain(models.Model):
     """A hostname that serves one tenant's portal."""
 
     hostname = models.CharField("domínio", max_length=253, primary_key=True)
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="domains")
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="domains", verbose_name="empresa"
+    )
     is_primary = models.BooleanField("principal", default=False)
 
     class Meta:
@@ -112,13 +114,15 @@ class TenantDomain(models.Model):
 class Customer(models.Model):
     """A customer of the tenant, mirrored from erp_cliente."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="customers")
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="customers", verbose_name="empresa"
+    )
     erp_id = models.BigIntegerField("código no ERP")
     name = models.CharField("nome", max_length=200)
     cpf_cnpj = models.CharField("CPF/CNPJ", max_length=18, blank=True)
     email = models.EmailField("e-mail", blank=True)
     is_active = models.BooleanField("ativo", default=True)
-    erp_version = models.BigIntegerField(default=0)
+    erp_version = models.BigIntegerField("versão no ERP", default=0)
     # Deleted in the ERP: its logins stop, its orders are marked removed, the evidence stays.
     removed_at = models.DateTimeField("removido do ERP em", null=True, blank=True)
 
@@ -177,7 +181,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     """
 
     tenant = models.ForeignKey(
-        Tenant, on_delete=models.CASCADE, null=True, blank=True, related_name="users"
+        Tenant,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name="empresa",
     )
     email = models.EmailField("e-mail")
     name = models.CharField("nome", max_length=200, blank=True)

@@ -1,3 +1,4 @@
+import magic
 from django.conf import settings
 from django.core.cache import cache
 
@@ -6,6 +7,8 @@ from portal.accounts.models import Tenant, TenantDomain, User, normalize_email
 # A cached miss is stored as 0 so unknown hosts do not reach the database on every request.
 _NO_TENANT = 0
 DOMAIN_CACHE_SECONDS = 300
+# The logo types browsers and WeasyPrint show; never SVG (it may carry scripts).
+LOGO_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
 def tenant_for_host(*, hostname: str) -> Tenant | None:
@@ -52,3 +55,16 @@ def user_for_login(*, tenant: Tenant | None, email: str) -> User | None:
         .filter(tenant=tenant, email=normalize_email(email))
         .first()
     )
+
+
+def tenant_logo_type(*, tenant: Tenant) -> str | None:
+    """The sniffed type of the tenant's logo file, if it is an image we show (None otherwise)."""
+    if not tenant.logo:
+        return None
+    try:
+        with tenant.logo.open("rb") as stream:
+            head = stream.read(4096)
+    except OSError:
+        return None
+    mime = magic.from_buffer(head, mime=True)
+    return mime if mime in LOGO_TYPES else None

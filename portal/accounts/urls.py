@@ -30,4 +30,5 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("idioma/", login_not_required(set_language), name="set_language"),
+    path("marca/logo/", views.tenant_logo, name="tenant_logo"),
 ]

@@ -4,16 +4,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from portal.accounts import services
 from portal.accounts.backends import user_may_log_in
 from portal.accounts.forms import LoginForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from portal.accounts.ratelimits import rate_limit_message, request_rate_limited
+from portal.accounts.selectors import tenant_logo_type
 
 
 def _lockout_message() -> str:
@@ -106,9 +108,28 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 
 @method_decorator(login_not_required, name="dispatch")
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The link of a password reset, and of an invitation: a login that never had a password
+    gets "Crie sua senha" and is logged in once it has one; a reset goes back to the login."""
+
     form_class = SetPasswordForm
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("password_reset_complete")
+    post_reset_login_backend = "portal.accounts.backends.TenantEmailBackend"
+
+    def is_invitation(self) -> bool:
+        return self.user is not None and not self.user.has_usable_password()
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "invitation": self.is_invitation()}
+
+    def form_valid(self, form):
+        # Decided before the form sets the password (the user then has a usable one).
+        self.post_reset_login = self.is_invitation()
+        response = super().form_valid(form)
+        if self.post_reset_login:
+            messages.success(self.request, _("Senha criada. Bem-vindo ao Portal do Cliente!"))
+            return HttpResponseRedirect(reverse(settings.LOGIN_REDIRECT_URL))
+        return response
 
     def get_user(self, uidb64):
         """Only a login of this host's tenant: a link never works on another company's host."""
@@ -122,3 +143,20 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 @method_decorator(login_not_required, name="dispatch")
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
+
+
+@login_not_required
+@require_safe
+def tenant_logo(request):
+    """The company's logo in the header (the login page too): public, like the company's name.
+
+    Only images that really are PNG, JPEG, GIF or WebP are served (never SVG: it runs scripts).
+    """
+    tenant = request.tenant
+    mime = tenant_logo_type(tenant=tenant) if tenant is not None else None
+    if mime is None:
+        raise Http404("Sem logotipo.")
+    response = FileResponse(tenant.logo.open("rb"), content_type=mime)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "public, max-age=300"
+    return response

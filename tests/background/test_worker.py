@@ -51,7 +51,7 @@ def test_a_worker_process_renders_a_queued_proposal_pdf_on_sqlite(tmp_path):
         "from proposals.models import Order\n"
         "from proposals.tasks import proposal_pdf_render_ahead as render\n"
         "with scopes_disabled():\n"
-        "    order = Order.objects.get(tenant__slug='alfa', number=7005)\n"
+        "    order = Order.objects.get(tenant__slug='alfa', number=7029)\n"
         "for _ in range(2):\n"
         "    with transaction.atomic():\n"
         "        enqueue_on_commit(render, tenant_id=order.tenant_id, order_id=order.pk,\n"
@@ -69,7 +69,7 @@ def test_a_worker_process_renders_a_queued_proposal_pdf_on_sqlite(tmp_path):
         "results = DBTaskResult.objects.order_by('finished_at')\n"
         "print([(r.status, r.return_value) for r in results])\n"
         "with scopes_disabled():\n"
-        "    print(ProposalDocument.objects.filter(order__number=7005).count())\n"
+        "    print(ProposalDocument.objects.filter(order__number=7029).count())\n"
     )
     results, documents = manage("shell", "-c", outcome).strip().splitlines()[-2:]
     assert results == "[('SUCCESSFUL', 'rendered'), ('SUCCESSFUL', 'already rendered')]"

@@ -329,6 +329,6 @@ def test_size_limit_is_inclusive(proposal, client_a):
 
 def test_get_without_a_file_and_other_methods(proposal, client_a):
     missing = client_a.post(upload_url(), {}, follow=True)
-    assert "Escolha o arquivo do contrato assinado" in page_text(missing)
+    assert "Escolha um arquivo do contrato assinado" in page_text(missing)
     assert client_a.put(upload_url()).status_code == 405
     assert signed_uploads(proposal) == []

@@ -58,7 +58,7 @@ def test_customer_downloads_signs_uploads_and_approves(page, portal, user_a, pas
     with page.expect_download() as download_info:
         page.get_by_role("link", name=f"Proposta comercial nº {NUMBER}").click()
     download = download_info.value
-    assert download.suggested_filename.startswith(f"proposta-{NUMBER}-v")
+    assert download.suggested_filename == f"proposta-{NUMBER}.pdf"
     proposal = download.path().read_bytes()
     assert proposal.startswith(b"%PDF-")
     assert f"Nº {NUMBER}" in PdfReader(io.BytesIO(proposal)).pages[0].extract_text()
@@ -85,6 +85,7 @@ def test_customer_downloads_signs_uploads_and_approves(page, portal, user_a, pas
 
     digest = hashlib.sha256(signed).hexdigest()
     assert f"Proposta {NUMBER} aprovada." in page.inner_text("main")
+    page.get_by_text("Detalhes da aprovação").click()  # the evidence, one tap away
     assert digest in page.locator("section.approval").inner_text()
     screenshot(page, "documentos-aprovado")
     row = ErpPedido.objects.get(empresa_id=1, numero=NUMBER)

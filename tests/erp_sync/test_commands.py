@@ -44,6 +44,12 @@ def test_seed_writes_consistent_orders_in_every_status_once(seeded):
         assert pedidos.count() == 30
         assert set(pedidos.values_list("status", flat=True)) == {"PRO", "APR", "PED", "CAN"}
         assert pedidos.order_by("numero").first().numero == first
+        # Numbers grow with their dates, like a real ERP's; the newest are open proposals.
+        by_number = list(pedidos.order_by("numero").values_list("emitido_em", "status"))
+        assert [day for day, _status in by_number] == sorted(day for day, _status in by_number)
+        assert by_number[-1][1] == "PRO"
+    for pedido in ErpPedido.objects.filter(status__in=["APR", "PED"]):
+        assert pedido.aprovado_em.date() > pedido.emitido_em and pedido.aprovado_por
     for pedido in ErpPedido.objects.all():
         items = ErpPedidoItem.objects.filter(pedido=pedido)
         parcelas = ErpPedidoParcela.objects.filter(pedido=pedido)
@@ -61,17 +67,17 @@ def test_seed_writes_consistent_orders_in_every_status_once(seeded):
 
 @pytest.mark.django_db
 def test_advance_cancel_and_edit_change_the_erp_row_and_its_version(seeded):
-    before = ErpPedido.objects.get(numero=7001)
-    assert "PRO → PED" in run("erp_demo", "advance", "7001", "PED")
-    run("erp_demo", "cancel", "7002")
-    items_before = ErpPedidoItem.objects.filter(pedido__numero=7003).count()
-    first_price = ErpPedidoItem.objects.filter(pedido__numero=7003).order_by("sequencia")[0]
-    run("erp_demo", "edit", "7003")
+    before = ErpPedido.objects.get(numero=7030)
+    assert "PRO → PED" in run("erp_demo", "advance", "7030", "PED")
+    run("erp_demo", "cancel", "7029")
+    items_before = ErpPedidoItem.objects.filter(pedido__numero=7028).count()
+    first_price = ErpPedidoItem.objects.filter(pedido__numero=7028).order_by("sequencia")[0]
+    run("erp_demo", "edit", "7028")
 
-    after = ErpPedido.objects.get(numero=7001)
+    after = ErpPedido.objects.get(numero=7030)
     assert (after.status, after.versao > before.versao) == ("PED", True)
-    assert ErpPedido.objects.get(numero=7002).status == "CAN"
-    edited = ErpPedido.objects.get(numero=7003)
+    assert ErpPedido.objects.get(numero=7029).status == "CAN"
+    edited = ErpPedido.objects.get(numero=7028)
     items = ErpPedidoItem.objects.filter(pedido=edited).order_by("sequencia")
     assert items.count() == max(items_before - 1, 1)
     assert items[0].valor_unitario == (first_price.valor_unitario * Decimal("1.10")).quantize(

@@ -60,11 +60,11 @@ def test_follower_process_mirrors_then_stops_cleanly_on_sigterm(tmp_path):
 
         # A proposal edited in the ERP: the follower queues its new version's PDF, the worker
         # renders it.
-        manage("erp_demo", "edit", "7005")
+        manage("erp_demo", "edit", "7029")
         rendered = (
             "from proposals.models import Order\n"
             "with scopes_disabled():\n"
-            "    order = Order.objects.get(number=7005)\n"
+            "    order = Order.objects.get(number=7029)\n"
             "    ahead = order.proposal_documents.filter(erp_version=order.erp_version)\n"
             "    print(order.status, 'rendered' if ahead.exists() else 'waiting')"
         )

@@ -90,6 +90,25 @@ def test_the_company_hears_of_a_decline_with_its_reason(tenant_a, proposal, user
     assert_links_on(HOST_A, text, html)
 
 
+def test_recusar_proposta_tells_the_company_the_reason(
+    tenant_a, proposal, user_a, company_mail, run_tasks
+):
+    client = host_client(HOST_A, user_a)
+    with run_tasks():
+        response = client.post(
+            reverse("order_decline", args=[7001]),
+            {"motivo": "O prazo de entrega não nos atende.", "versao": proposal.erp_version},
+        )
+    assert response.status_code == 303
+
+    [message] = to_company(company_mail)
+    assert message.subject == "Proposta nº 7001 recusada por Cliente Um"
+    text, html = parts(message)
+    for part in (text, html):
+        assert "O prazo de entrega não nos atende." in part and user_a.email in part
+    assert_links_on(HOST_A, text, html)
+
+
 def test_the_company_hears_when_everyone_signed(tenant_a, cliente_a, user_a, company_mail):
     erp_pedido(cliente_a, 7004, contrato={"titulo": "Contrato digital", "assinatura": "DIGITAL"})
     erp_sync_tenant(tenant=tenant_a)

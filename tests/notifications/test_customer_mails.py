@@ -129,7 +129,7 @@ def test_the_approval_confirmation_carries_the_approved_pdf(
     [(filename, content, mimetype)] = message.attachments
     with scopes_disabled():
         approval = Approval.objects.get(order=proposal)
-    assert filename == f"proposta-7001-v{approval.order_version}.pdf"
+    assert filename == "proposta-7001.pdf"
     assert mimetype == "application/pdf" and content.startswith(b"%PDF-")
     assert hashlib.sha256(content).hexdigest() == approval.proposal_sha256
 

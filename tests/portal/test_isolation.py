@@ -20,7 +20,8 @@ from contracts.models import (
     SignatureTrail,
     SignerRole,
 )
-from proposals.models import Approval, Attachment, AttachmentKind, AttachmentOrigin
+from erp_sync.models import ErpPortalEvento
+from proposals.models import Approval, Attachment, AttachmentKind, AttachmentOrigin, Decline
 from tests.conftest import HOST_A, HOST_B, host_client
 from tests.factories import ContractFactory, InstallmentFactory, OrderFactory, OrderItemFactory
 
@@ -36,6 +37,7 @@ NOT_CUSTOMER_URLS = {
     "password_reset_confirm",
     "password_reset_complete",
     "set_language",
+    "tenant_logo",  # the company's own logo, shown on its login page too
     # Public, authorised by a signed token; its isolation: tests/notifications/test_unsubscribe.py
     "mail_unsubscribe",
     # Public on purpose; tenant isolation of the codes: tests/contracts/test_verify.py.
@@ -151,12 +153,20 @@ MATRIX = {
     "order_list": Case(lambda order: reverse("order_list")),
     "order_detail": Case(lambda order: reverse("order_detail", args=[order.number])),
     "order_approve": Case(lambda order: reverse("order_approve", args=[order.number])),
+    "order_decline": Case(lambda order: reverse("order_decline", args=[order.number])),
+    "order_version": Case(
+        lambda order: reverse("order_version", args=[order.number]),
+        shows=lambda order: f'"versao": {order.erp_version}',
+    ),
     "attachment_download": Case(
         lambda order: reverse("attachment_download", args=[order.number, _attachment(order).pk]),
         shows=lambda order: f"anexo do pedido {order.number}",
     ),
     "proposal_pdf": Case(
         lambda order: reverse("proposal_pdf", args=[order.number]), shows=lambda order: "%PDF-"
+    ),
+    "proposal_view": Case(
+        lambda order: reverse("proposal_view", args=[order.number]), shows=lambda order: "%PDF-"
     ),
     "contract_detail": Case(
         lambda order: reverse("contract_detail", args=[_contract(order).order.number])
@@ -263,6 +273,17 @@ def test_same_number_at_two_tenants_each_customer_sees_its_own(customer_a, custo
     assert response.status_code == 200
     assert "Vendedor Beta" in response.content.decode()
     assert "Vendedora Alfa" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_other_customer_cannot_decline_by_post(owned_order, other_user_a, user_b):
+    url = reverse("order_decline", args=[owned_order.number])
+    data = {"motivo": "Não pedi isto.", "versao": owned_order.erp_version}
+    assert host_client(HOST_A, other_user_a).post(url, data).status_code == 404
+    assert host_client(HOST_B, user_b).post(url, data).status_code == 404
+    with scopes_disabled():
+        assert not Decline.objects.filter(order=owned_order).exists()
+    assert not ErpPortalEvento.objects.exists()
 
 
 @pytest.mark.django_db

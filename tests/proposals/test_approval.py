@@ -299,3 +299,19 @@ def test_erp_cancel_racing_an_approval_is_not_overwritten(proposal, user_a):
     with scopes_disabled():
         assert not Approval.objects.exists()
         assert Order.objects.get(pk=proposal.pk).status == OrderStatus.CANCELLED
+
+
+@pytest.mark.django_db
+def test_a_proposal_cancelled_while_confirming_says_it_was_cancelled(proposal, client_a):
+    seen = proposal.erp_version
+    ErpPedido.objects.filter(id=proposal.erp_id).update(status="CAN")
+    erp_sync_tenant(tenant=proposal.tenant)  # the mirror saw it (a new version) meanwhile
+
+    response = client_a.post(approve_url(proposal), {"versao": seen}, follow=True)
+
+    body = response.content.decode()
+    assert "A proposta 7001 foi cancelada pela empresa" in body
+    assert "antes de aprovar novamente" not in body
+    assert response.redirect_chain[-1][0] == reverse("order_detail", args=[NUMBER])
+    with scopes_disabled():
+        assert not Approval.objects.exists()

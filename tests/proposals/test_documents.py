@@ -58,7 +58,7 @@ def test_first_request_renders_and_stores_then_every_request_serves_that_file(pr
     content = content_of(first)
     assert first["Content-Type"] == "application/pdf"
     version = proposal.erp_version
-    assert first["Content-Disposition"] == f'attachment; filename="proposta-7001-v{version}.pdf"'
+    assert first["Content-Disposition"] == 'attachment; filename="proposta-7001.pdf"'
     assert first["X-Content-Type-Options"] == "nosniff"
     assert "private" in first["Cache-Control"] and "no-store" in first["Cache-Control"]
     text = PdfReader(io.BytesIO(content)).pages[0].extract_text()
@@ -195,7 +195,7 @@ def test_approval_keeps_the_hashes_of_what_the_customer_had_and_the_page_shows_t
     downloaded = content_of(client_a.get(pdf_url()))
     assert hashlib.sha256(downloaded).hexdigest() == approval.proposal_sha256
     area = page.split('id="documentos"', 1)[1]
-    assert f"Proposta aprovada · PDF, versão {approval.order_version}" in area
+    assert "Proposta aprovada · PDF" in area and "versão" not in area
 
 
 @pytest.mark.django_db
@@ -249,3 +249,19 @@ def test_tenant_staff_download_the_documents_in_admin_and_nobody_else_does(
     for url in urls.values():
         assert admin_b.get(url).status_code == 404  # A's rows are outside B's scope
         assert client_a.get(url).status_code == 302  # a customer has no admin
+
+
+@pytest.mark.django_db
+def test_visualizar_opens_the_same_file_inline_with_the_same_protections(proposal, client_a):
+    downloaded = content_of(client_a.get(pdf_url()))
+    shown = client_a.get(reverse("proposal_view", args=[NUMBER]))
+
+    assert content_of(shown) == downloaded  # the stored document, not a new rendering
+    assert shown["Content-Type"] == "application/pdf"
+    assert shown["Content-Disposition"] == 'inline; filename="proposta-7001.pdf"'
+    assert shown["X-Content-Type-Options"] == "nosniff"
+    assert "private" in shown["Cache-Control"] and "no-store" in shown["Cache-Control"]
+    with scopes_disabled():
+        assert ProposalDocument.objects.filter(order=proposal).count() == 1
+    detail = client_a.get(reverse("order_detail", args=[NUMBER])).content.decode()
+    assert f'href="{reverse("proposal_view", args=[NUMBER])}" target="_blank"' in detail

@@ -67,8 +67,7 @@ def test_proposal_pdf_redirects_to_a_url_signed_for_sixty_seconds(s3, proposal, 
     assert abs((now - signed_at).total_seconds()) < 30
     with scopes_disabled():
         document = ProposalDocument.objects.get()
-    version = document.erp_version
-    disposition = f'attachment; filename="proposta-7001-v{version}.pdf"'
+    disposition = 'attachment; filename="proposta-7001.pdf"'
     assert s3_response.headers["Content-Disposition"] == disposition
     assert s3_response.headers["Content-Type"] == "application/pdf"
     assert s3_response.headers["Cache-Control"] == "private, no-store"

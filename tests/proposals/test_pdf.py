@@ -113,7 +113,7 @@ def test_proposal_holds_the_letterhead_customer_items_notes_terms_and_totals(ord
         "(41) 3333-4444 · contato@alfa.com.br",
         "PROPOSTA COMERCIAL",
         "Nº 7001",
-        "versão 4",
+        "Proposta nº 7001 · emitida em 02/03/2026",
         "Emissão 02/03/2026",
         "Validade 01/04/2026",
         "Vendedor Mariana Souza",
@@ -226,7 +226,7 @@ def test_three_hundred_items_paginate_with_repeated_headers(order, tmp_path):
     assert f"Página 1 de {total}" in pages[0]
     for number, page in enumerate(pages[1:], start=2):
         assert "Item Código Descrição Qtd. Un. Valor unit. (R$) Desconto (R$) Total (R$)" in page
-        assert "Alfa Máquinas Ltda" in page and "Proposta nº 7001 · versão 4" in page
+        assert "Alfa Máquinas Ltda" in page and "Proposta nº 7001 · emitida em" in page
         assert f"Página {number} de {total}" in page
     every_page = " ".join(pages)
     with scopes_disabled():

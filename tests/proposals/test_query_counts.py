@@ -20,6 +20,7 @@ from proposals.models import (
     Attachment,
     AttachmentKind,
     AttachmentOrigin,
+    Decline,
     OrderStatus,
     ProposalDocument,
     StatusChange,
@@ -31,12 +32,14 @@ pytestmark = pytest.mark.django_db
 
 REQUEST_QUERIES = 1  # user + customer
 PAGE_QUERIES = {
-    "dashboard": REQUEST_QUERIES + 2,  # latest orders, their installments
+    # proposals awaiting action (+ contract), latest orders, their installments
+    "dashboard": REQUEST_QUERIES + 3,
     "order_list": REQUEST_QUERIES + 1,  # one keyset page
-    "order_list_filtered": REQUEST_QUERIES + 1,
+    "order_list_filtered": REQUEST_QUERIES + 1,  # also from a page position (a subquery)
     # the order (+ customer, contract, approval and its user), items, installments,
-    # attachments, status changes
-    "order_detail": REQUEST_QUERIES + 5,
+    # attachments, status changes, declines (+ user)
+    "order_detail": REQUEST_QUERIES + 6,
+    "order_version": REQUEST_QUERIES + 1,  # number, version, status
 }
 SMALL = {"orders": 3, "items": 2, "installments": 1, "attachments": 0, "changes": 1}
 LARGE = {
@@ -45,11 +48,14 @@ LARGE = {
     "installments": 6,
     "attachments": 4,
     "changes": 3,
+    "declines": 3,
     "approved": True,
 }
 
 
-def build_history(user, *, orders, items, installments, attachments, changes, approved=False):
+def build_history(
+    user, *, orders, items, installments, attachments, changes, declines=0, approved=False
+):
     customer = user.customer
     created = []
     for n in range(orders):
@@ -77,6 +83,16 @@ def build_history(user, *, orders, items, installments, attachments, changes, ap
                 changed_at=timezone.now() - datetime.timedelta(days=c),
                 erp_version=c + 1,
             )
+        for version in range(declines):
+            # Declined earlier versions: the ERP answered each with a new one.
+            Decline.objects.create(
+                tenant=order.tenant,
+                order=order,
+                user=user,
+                declined_at=timezone.now(),
+                reason="Prazo de entrega longo demais.",
+                order_version=version - declines,
+            )
         created.append(order)
     if approved:
         # The newest order also has a signed contract and an approval (with its user) to show.
@@ -99,6 +115,7 @@ def page_urls(newest_number: int) -> dict[str, str]:
         "order_list_filtered": reverse("order_list")
         + "?status=PRO&de=2020-01-01&ate=31/12/2099&q=compressor&apos=99999",
         "order_detail": reverse("order_detail", args=[newest_number]),
+        "order_version": reverse("order_version", args=[newest_number]),
     }
 
 
@@ -116,6 +133,22 @@ def test_page_queries_do_not_grow_with_the_history(
 
     assert response.status_code == 200
     assert str(orders[-1].number) in response.content.decode()
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["small", "large"])
+def test_decline_page_queries_do_not_grow_with_the_history(
+    size, client_a, user_a, django_assert_num_queries
+):
+    orders = build_history(user_a, **{**size, "approved": False})
+    url = reverse("order_decline", args=[orders[-1].number])
+    client_a.get(url)
+
+    # the order (+ contract, approval, whether declined as it stands), its installments
+    with django_assert_num_queries(REQUEST_QUERIES + 2):
+        response = client_a.get(url)
+
+    assert response.status_code == 200
+    assert f"Recusar a proposta nº {orders[-1].number}" in response.content.decode()
 
 
 # The order's documents: the approval confirmation and the downloads ---------------------------
@@ -179,9 +212,7 @@ def test_stored_proposal_pdf_is_served_in_fixed_queries(
     assert versions == DOCUMENT_SIZES[size]["versions"]  # earlier versions stay stored
     text = PdfReader(io.BytesIO(content)).pages[0].extract_text()
     assert f"Nº {NUMBER}" in text
-    assert response["Content-Disposition"] == (
-        f'attachment; filename="proposta-{NUMBER}-v{history.order.erp_version}.pdf"'
-    )
+    assert response["Content-Disposition"] == (f'attachment; filename="proposta-{NUMBER}.pdf"')
 
 
 @pytest.mark.parametrize("size", sorted(DOCUMENT_SIZES))

@@ -1,7 +1,11 @@
+import io
+
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django_scopes import scopes_disabled
+from PIL import Image, ImageDraw, ImageFont
 
 from contracts import pki
 from erp_sync.demo_data import ensure_digital_signers
@@ -57,6 +61,26 @@ CUSTOMER_LOGINS = [
 ]
 
 
+def _demo_logo(tenant: Tenant) -> bytes:
+    """A made-up logo (the company's initial on its colour, then its name) for the header and
+    the PDFs."""
+    image = Image.new("RGB", (360, 96), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((4, 4, 92, 92), radius=18, fill=tenant.primary_color)
+    initial = ImageFont.load_default(size=60)
+    draw.text((48, 48), tenant.display_name[0], font=initial, fill="white", anchor="mm")
+    draw.text(
+        (108, 48),
+        tenant.display_name,
+        font=ImageFont.load_default(size=34),
+        fill="#1d2430",
+        anchor="lm",
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
 class Command(BaseCommand):
     help = "The demo: ERP schema and data, two companies, logins, mirror. Idempotent."
 
@@ -81,6 +105,8 @@ class Command(BaseCommand):
         spec = dict(spec)
         domains = spec.pop("domains")
         tenant, _ = Tenant.objects.update_or_create(slug=spec.pop("slug"), defaults=spec)
+        if not tenant.logo:
+            tenant.logo.save(f"{tenant.slug}.png", ContentFile(_demo_logo(tenant)))
         for position, hostname in enumerate(domains):
             TenantDomain.objects.update_or_create(
                 hostname=hostname, defaults={"tenant": tenant, "is_primary": position == 0}
@@ -137,7 +163,7 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             "\nThe ERP follower mirrors changes: try "
-            "`.venv/bin/python manage.py erp_demo advance 7013 PED`.\n"
+            "`.venv/bin/python manage.py erp_demo edit 7029`.\n"
         )
 
     def _print_signing(self, number: int) -> None:

@@ -89,9 +89,9 @@ class Command(BaseCommand):
                 raise CommandError(f"Order {numero} has no items to edit.")
             first = items[0]
             first.valor_unitario = (first.valor_unitario * Decimal("1.10")).quantize(CENT)
-            first.valor_total = (first.quantidade * first.valor_unitario - first.desconto).quantize(
-                CENT
-            )
+            # The ERP's optional columns may be NULL (no discount, no freight).
+            discount = first.desconto or Decimal(0)
+            first.valor_total = (first.quantidade * first.valor_unitario - discount).quantize(CENT)
             first.save()
             removed = None
             if len(items) > 1:
@@ -99,7 +99,7 @@ class Command(BaseCommand):
                 removed.delete()
             produtos = sum((i.valor_total for i in items if i.tipo == "P"), Decimal(0))
             servicos = sum((i.valor_total for i in items if i.tipo == "S"), Decimal(0))
-            total = produtos + servicos - pedido.desconto + pedido.frete
+            total = produtos + servicos - (pedido.desconto or 0) + (pedido.frete or 0)
             ErpPedido.objects.filter(id=pedido.id).update(
                 valor_produtos=produtos, valor_servicos=servicos, valor_total=total
             )
