@@ -20,6 +20,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 
 import psycopg
 from django.db import DatabaseError, close_old_connections, connections
@@ -29,8 +30,8 @@ from psycopg.conninfo import make_conninfo
 from contracts.tasks import signature_retries_enqueue
 from erp_sync.mirror import (
     SyncStats,
-    erp_sync_all,
     erp_sync_customer,
+    erp_sync_each,
     erp_sync_order,
     sync_state_record_failure,
     sync_state_record_success,
@@ -155,12 +156,17 @@ class Follower:
 
     # One pass ---------------------------------------------------------------------------
 
-    def full_pass(self) -> None:
+    def full_pass(self, between: Callable[[], None] | None = None) -> None:
+        """Every tenant; `between` runs after each one, so the notifications that arrive
+        meanwhile wait for one tenant's pass, not for all of them (100 tenants and a million
+        orders: seconds; bench/README.md, "Go-live")."""
         started = time.monotonic()
         proposals = []
-        for tenant, stats in erp_sync_all(tenant_slug=self.tenant_slug).items():
+        for tenant, stats in erp_sync_each(tenant_slug=self.tenant_slug):
             self._report(tenant, stats, started, full_pass=True)
             proposals += [(tenant.pk, *changed) for changed in stats.proposals_changed]
+            if between is not None:
+                between()
         self._prerender(proposals)
         if time.monotonic() >= self._next_signature_sweep:
             self._next_signature_sweep = time.monotonic() + self.reconcile_seconds
@@ -236,7 +242,13 @@ class Follower:
                 return
             listener.execute(f"LISTEN {CHANNEL}")
             logger.info("Active follower (backend %s): listening on %s", self.listen_pid, CHANNEL)
-            self.full_pass()
+
+            def catch_up() -> None:
+                payloads = {n.payload for n in listener.notifies(timeout=0)}
+                if payloads:
+                    self.apply(payloads)
+
+            self.full_pass(between=catch_up)
             self.ready.set()
             next_reconcile = time.monotonic() + self.reconcile_seconds
             while not self.stop.is_set():
@@ -247,7 +259,7 @@ class Follower:
                     payloads |= {n.payload for n in listener.notifies(timeout=0)}
                     self.apply(payloads)
                 if time.monotonic() >= next_reconcile:
-                    self.full_pass()
+                    self.full_pass(between=catch_up)
                     next_reconcile = time.monotonic() + self.reconcile_seconds
 
     def _take_lock(self, listener) -> bool:

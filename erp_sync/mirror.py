@@ -938,18 +938,26 @@ def erp_sync_customer(*, tenant: Tenant, erp_id: int) -> SyncStats:
         return _sync_customers(tenant, [erp_id])
 
 
-def erp_sync_all(*, tenant_slug: str | None = None) -> dict[Tenant, SyncStats]:
-    """Every active tenant (or the one named): the command's and the follower's pass.
+def erp_sync_each(*, tenant_slug: str | None = None) -> Iterator[tuple[Tenant, SyncStats]]:
+    """Every active tenant (or the one named), one full pass each, handed over as each ends.
 
     A pass that changed much of the mirror (the initial mirror, a bulk load in the ERP) leaves
-    the tables it wrote analyzed: see `mirror_analyze_after_bulk_pass`.
+    the tables it wrote analyzed once every tenant is done: see `mirror_analyze_after_bulk_pass`.
     """
     tenants = Tenant.objects.filter(is_active=True).order_by("slug")
     if tenant_slug:
         tenants = tenants.filter(slug=tenant_slug)
-    passes = {tenant: erp_sync_tenant(tenant=tenant) for tenant in tenants}
-    mirror_analyze_after_bulk_pass(stats=sum(passes.values(), SyncStats()))
-    return passes
+    total = SyncStats()
+    for tenant in tenants:
+        stats = erp_sync_tenant(tenant=tenant)
+        total += stats
+        yield tenant, stats
+    mirror_analyze_after_bulk_pass(stats=total)
+
+
+def erp_sync_all(*, tenant_slug: str | None = None) -> dict[Tenant, SyncStats]:
+    """Every active tenant (or the one named): the command's pass (see `erp_sync_each`)."""
+    return dict(erp_sync_each(tenant_slug=tenant_slug))
 
 
 # Statistics after a bulk pass ---------------------------------------------------------------
