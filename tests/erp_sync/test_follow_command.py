@@ -50,13 +50,13 @@ def test_follower_process_mirrors_then_stops_cleanly_on_sigterm(tmp_path):
             "from erp_sync.models import SyncState\n"
             "print(SyncState.objects.filter(last_success_at__isnull=False).count())"
         )
-        assert shown_until("2", passed, seconds=30) == "2"
+        assert shown_until("2", passed, seconds=90) == "2"
         manage("erp_demo", "advance", "7001", "PED")
         status = (
             "from proposals.models import Order\n"
             "with scopes_disabled(): print(Order.objects.get(number=7001).status)"
         )
-        assert shown_until("PED", status, seconds=10) == "PED"
+        assert shown_until("PED", status, seconds=60) == "PED"
 
         # A proposal edited in the ERP: the follower queues its new version's PDF, the worker
         # renders it.
@@ -68,7 +68,7 @@ def test_follower_process_mirrors_then_stops_cleanly_on_sigterm(tmp_path):
             "    ahead = order.proposal_documents.filter(erp_version=order.erp_version)\n"
             "    print(order.status, 'rendered' if ahead.exists() else 'waiting')"
         )
-        assert shown_until("PRO rendered", rendered, seconds=20) == "PRO rendered"
+        assert shown_until("PRO rendered", rendered, seconds=90) == "PRO rendered"
     finally:
         follower.send_signal(signal.SIGTERM)
         returncode = follower.wait(15)
