@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.http import HttpResponseNotFound
 from django.http.request import split_domain_port
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django_scopes import scope, scopes_disabled
 
@@ -56,4 +58,42 @@ class PrivateCacheMiddleware:
         if getattr(request, "user", None) is not None and request.user.is_authenticated:
             add_never_cache_headers(response)
             response["Cache-Control"] = "private, no-store, max-age=0"
+        return response
+
+
+def supported_language(code: str | None) -> str | None:
+    """The code if the portal has that language ('pt-br', 'en'), else None."""
+    code = (code or "").lower()
+    return code if code in dict(settings.LANGUAGES) else None
+
+
+def request_language(request) -> str:
+    """The language someone chose: a logged-in user's own (kept on the User, so e-mails and
+    another device follow it), else the footer switch's cookie (the login page), else pt-BR.
+
+    The browser's Accept-Language is never asked: the portal speaks pt-BR, as the company's
+    documents do, until the customer picks another language.
+    """
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        chosen = supported_language(user.language)
+        if chosen:
+            return chosen
+    cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    return supported_language(cookie) or settings.LANGUAGE_CODE
+
+
+class LanguageMiddleware:
+    """After authentication: each request runs in request_language() (Django's LocaleMiddleware
+    would follow Accept-Language and cannot see the user's choice)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = request_language(request)
+        request.LANGUAGE_CODE = language
+        with translation.override(language):
+            response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
         return response

@@ -79,6 +79,13 @@ def user_set_temporary_password(*, user: User, password: str) -> None:
     user.save(update_fields=["password", "must_change_password"])
 
 
+def user_set_language(*, user: User, language: str) -> None:
+    """The language the user chose (a code of settings.LANGUAGES); their e-mails follow it."""
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+
+
 def user_set_active(*, user: User, active: bool) -> None:
     """Deactivating ends the user's sessions at once: the backend refuses inactive users."""
     user.is_active = active
