@@ -1,4 +1,6 @@
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from contracts.uploads import EMPTY, too_large_message, validate_signed_contract
 
@@ -7,12 +9,12 @@ class SignedContractForm(forms.Form):
     """The "Contrato Assinado" upload. `arquivo` cleans to a contracts.uploads.ValidatedUpload."""
 
     arquivo = forms.FileField(
-        label="Contrato assinado (PDF, JPEG ou PNG)",
+        label=gettext_lazy("Contrato assinado (PDF, JPEG ou PNG)"),
         error_messages={
-            "required": "Escolha um arquivo do contrato assinado (PDF, JPEG ou PNG).",
+            "required": gettext_lazy("Escolha um arquivo do contrato assinado (PDF, JPEG ou PNG)."),
             "empty": EMPTY,
-            "invalid": "Nenhum arquivo foi recebido. Tente enviar novamente.",
-            "missing": "Nenhum arquivo foi recebido. Tente enviar novamente.",
+            "invalid": gettext_lazy("Nenhum arquivo foi recebido. Tente enviar novamente."),
+            "missing": gettext_lazy("Nenhum arquivo foi recebido. Tente enviar novamente."),
         },
     )
 
@@ -27,4 +29,4 @@ class SignedContractForm(forms.Form):
 
     def error_message(self) -> str:
         errors = [message for messages in self.errors.values() for message in messages]
-        return " ".join(errors) or "Não foi possível ler o arquivo enviado."
+        return " ".join(errors) or _("Não foi possível ler o arquivo enviado.")

@@ -18,6 +18,8 @@ import magic
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
@@ -51,16 +53,22 @@ ACTIVE_KEYS = {
 }
 ACTIVE_NAMES = {"/JavaScript", "/Launch", "/RichMedia", "/EmbeddedFile", "/FileAttachment"}
 
-EMPTY = "O arquivo enviado está vazio. Escolha um arquivo com o contrato assinado."
-WRONG_TYPE = "Formato não aceito: envie o contrato assinado em PDF, JPEG ou PNG."
-BROKEN_PDF = "O PDF está corrompido ou incompleto. Gere o arquivo novamente e envie outra vez."
-ENCRYPTED_PDF = "O PDF está protegido por senha. Envie o contrato assinado em um PDF sem proteção."
-ACTIVE_PDF = (
+EMPTY = gettext_lazy("O arquivo enviado está vazio. Escolha um arquivo com o contrato assinado.")
+WRONG_TYPE = gettext_lazy("Formato não aceito: envie o contrato assinado em PDF, JPEG ou PNG.")
+BROKEN_PDF = gettext_lazy(
+    "O PDF está corrompido ou incompleto. Gere o arquivo novamente e envie outra vez."
+)
+ENCRYPTED_PDF = gettext_lazy(
+    "O PDF está protegido por senha. Envie o contrato assinado em um PDF sem proteção."
+)
+ACTIVE_PDF = gettext_lazy(
     "O PDF contém conteúdo ativo (JavaScript, ações automáticas ou arquivos embutidos) e foi "
     "recusado. Envie um PDF simples, como o gerado por um scanner ou pela opção Imprimir em PDF."
 )
-BROKEN_IMAGE = "A imagem está corrompida ou incompleta. Digitalize o contrato novamente."
-HIDDEN_CONTENT = (
+BROKEN_IMAGE = gettext_lazy(
+    "A imagem está corrompida ou incompleta. Digitalize o contrato novamente."
+)
+HIDDEN_CONTENT = gettext_lazy(
     "A imagem traz outro conteúdo escondido depois do fim da imagem e foi recusada. Envie a "
     "digitalização ou a foto original do contrato assinado."
 )
@@ -88,7 +96,9 @@ def _megabytes(size: int) -> str:
 
 def too_large_message() -> str:
     limit = settings.SIGNED_CONTRACT_MAX_BYTES
-    return f"O arquivo é maior que o limite de {_megabytes(limit)}. Envie um arquivo menor."
+    return _("O arquivo é maior que o limite de %(size)s. Envie um arquivo menor.") % {
+        "size": _megabytes(limit)
+    }
 
 
 class SizeLimitUploadHandler(FileUploadHandler):
@@ -260,10 +270,10 @@ def _reencoded_image(content: bytes, mime: str) -> bytes:
 
 def _too_many_pixels(width: int | None = None, height: int | None = None) -> str:
     size = f" ({width} × {height} pixels)" if width else ""
-    return (
-        f"A imagem é grande demais{size}. Envie uma imagem de até "
-        f"{MAX_PIXELS // 1_000_000} megapixels, como um A4 digitalizado a 600 dpi."
-    )
+    return _(
+        "A imagem é grande demais%(size)s. Envie uma imagem de até %(megapixels)d megapixels, "
+        "como um A4 digitalizado a 600 dpi."
+    ) % {"size": size, "megapixels": MAX_PIXELS // 1_000_000}
 
 
 def validate_signed_contract(upload) -> ValidatedUpload:

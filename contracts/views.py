@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -59,14 +60,17 @@ def _upload(request, numero: int, handler: SizeLimitUploadHandler):
         messages.error(request, refused.message)
         return SeeOther(back)
     if not result.created:
-        messages.info(request, f"O arquivo {result.attachment.name} já era o Contrato Assinado.")
+        messages.info(
+            request,
+            _("O arquivo %(name)s já era o Contrato Assinado.") % {"name": result.attachment.name},
+        )
         return SeeOther(back)
     contract.signed_at = result.attachment.created_at
     ready = not order_approval_blockers(order=order)
     messages.success(
         request,
-        f"Contrato Assinado recebido: {result.attachment.name}."
-        + (" Você já pode aprovar a proposta." if ready else ""),
+        _("Contrato Assinado recebido: %(name)s.") % {"name": result.attachment.name}
+        + (" " + _("Você já pode aprovar a proposta.") if ready else ""),
     )
     return SeeOther(back)
 

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.http import HttpResponseNotFound
 from django.http.request import split_domain_port
 from django.utils import translation
@@ -6,6 +5,7 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django_scopes import scope, scopes_disabled
 
 from portal.accounts.selectors import is_support_host, tenant_for_host
+from portal.languages import request_language
 
 ANY_HOST_PATHS = {"/healthz"}
 UNKNOWN_HOST_BODY = (
@@ -61,31 +61,9 @@ class PrivateCacheMiddleware:
         return response
 
 
-def supported_language(code: str | None) -> str | None:
-    """The code if the portal has that language ('pt-br', 'en'), else None."""
-    code = (code or "").lower()
-    return code if code in dict(settings.LANGUAGES) else None
-
-
-def request_language(request) -> str:
-    """The language someone chose: a logged-in user's own (kept on the User, so e-mails and
-    another device follow it), else the footer switch's cookie (the login page), else pt-BR.
-
-    The browser's Accept-Language is never asked: the portal speaks pt-BR, as the company's
-    documents do, until the customer picks another language.
-    """
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        chosen = supported_language(user.language)
-        if chosen:
-            return chosen
-    cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-    return supported_language(cookie) or settings.LANGUAGE_CODE
-
-
 class LanguageMiddleware:
-    """After authentication: each request runs in request_language() (Django's LocaleMiddleware
-    would follow Accept-Language and cannot see the user's choice)."""
+    """After authentication: each request runs in portal.languages.request_language() (Django's
+    LocaleMiddleware would follow Accept-Language and cannot see the user's choice)."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -16,7 +16,7 @@ from portal.accounts import services
 from portal.accounts.backends import user_may_log_in
 from portal.accounts.forms import LoginForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from portal.accounts.selectors import tenant_logo_type
-from portal.middleware import supported_language
+from portal.languages import supported_language
 
 
 def _lockout_message() -> str:
