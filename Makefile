@@ -18,24 +18,38 @@ $(BIN)/.installed: pyproject.toml
 var:
 	@mkdir -p var
 
+# The demo's own SECRET_KEY, made once (the settings refuse to start without one).
+var/secret_key: | var
+	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+# Every demo process runs with the demo's key and port.
+DEMO_ENV = SECRET_KEY="$$(cat var/secret_key)" PUBLIC_PORT=$(PORT)
+
 # The task worker runs at nice 10: the mirror and the web server go first for the CPU.
 # gunicorn's control socket is off: its default path (~/.gunicorn) would clash between two demos.
-run: $(BIN)/.installed | var
+# The demo's mail: Django's file backend, one file per message under var/mail (every process
+# of `make run` inherits these; set EMAIL_BACKEND/EMAIL_HOST to send for real).
+run: export EMAIL_BACKEND ?= django.core.mail.backends.filebased.EmailBackend
+run: export EMAIL_FILE_PATH ?= $(CURDIR)/var/mail
+run: $(BIN)/.installed var/secret_key | var
 	@bin/system-deps
-	$(BIN)/python manage.py migrate --noinput -v 0
-	$(BIN)/python manage.py collectstatic --noinput -v 0
-	PUBLIC_PORT=$(PORT) $(BIN)/python manage.py demo
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput -v 0
+	$(DEMO_ENV) $(BIN)/python manage.py collectstatic --noinput -v 0
+	$(DEMO_ENV) $(BIN)/python manage.py demo
 	@echo "Serving on http://localhost:$(PORT)/ (Ctrl+C stops the server, the ERP follower and the task worker)"
-	@$(BIN)/python manage.py erp_sync --follow & follower=$$!; \
-	  nice -n 10 $(BIN)/python manage.py db_worker & worker=$$!; \
+	@echo "E-mail goes to files in $(EMAIL_FILE_PATH)/ (one per message; EMAIL_BACKEND=$(EMAIL_BACKEND))"
+	@echo "Try: $(BIN)/python manage.py erp_demo propose   (a new proposal: the customer's mail appears there)"
+	@$(DEMO_ENV) $(BIN)/python manage.py erp_sync --follow & follower=$$!; \
+	  $(DEMO_ENV) nice -n 10 $(BIN)/python manage.py db_worker & worker=$$!; \
 	  trap 'kill $$follower $$worker 2>/dev/null; wait $$follower $$worker' EXIT; \
-	  PUBLIC_PORT=$(PORT) $(BIN)/gunicorn portal.wsgi -b 0.0.0.0:$(PORT) -w 3 --access-logfile - \
+	  $(DEMO_ENV) $(BIN)/gunicorn portal.wsgi -b 0.0.0.0:$(PORT) -w 3 --access-logfile - \
 	    --no-control-socket
 
 test: $(BIN)/.installed
 	@bin/system-deps --test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(MAKE) --no-print-directory test-sqlite test-pg test-pg-split
 
 # The embedded default: SQLite, ERP tables in the portal's database. Browser tests run here.
@@ -54,7 +68,7 @@ test-pg-split: $(BIN)/.installed
 	  REQUIRE_POSTGRES=1 $(BIN)/pytest -q -m "not e2e"
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports --no-cache
 
 # The English catalogue: extract every msgid (pt-BR) from our Python and Jinja2 templates
 # (babel.cfg), merge into locale/en/LC_MESSAGES/django.po, compile django.mo. Commit both files;

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.pdf [--renders 10] [--downloads 300]
 
-Renders go through proposals.pdf.proposal_pdf_render, the function the portal calls, on
+Renders go through proposals.documents.proposal_pdf_render, the function the portal calls, on
 unsaved model instances (items and installments handed over as prefetched rows: no database),
 in a process started like a web process (portal.wsgi: Django's setup, which imports WeasyPrint
 in proposals.apps, then gc.freeze). "Cold" is such a fresh process and its first render; the
@@ -112,7 +112,7 @@ def cold_child(items: int) -> None:
     start = time.perf_counter()
     _django()
     ready = time.perf_counter()
-    from proposals.pdf import proposal_pdf_render
+    from proposals.documents import proposal_pdf_render
 
     content = proposal_pdf_render(order=proposal(items))
     done = time.perf_counter()
@@ -142,7 +142,7 @@ def import_ms(runs: int) -> float:
 def warm(items: int, renders: int) -> tuple[list[float], int]:
     from pypdf import PdfReader
 
-    from proposals.pdf import proposal_pdf_render
+    from proposals.documents import proposal_pdf_render
 
     order = proposal(items)
     content = proposal_pdf_render(order=order)

@@ -4,9 +4,10 @@
 
 (a) initial mirror of --orders ERP orders (10 items and 3 installments each): orders/s;
 (b) a no-op re-sync of all of them; (c) follow latency over --updates ERP updates, from commit
-to visible in the portal's tables, with `erp_sync --follow` running as its own process;
-(d) CPU of that follower (and its PDF renderer) while the ERP is idle. `--mirror-only` stops
-after (b).
+to visible in the portal's tables, with `erp_sync --follow` running as its own process and
+beside it a task worker (`db_worker` at nice 10, as `make run` starts it) rendering the PDF of
+each changed proposal; (d) CPU of that follower and worker while the ERP is idle.
+`--mirror-only` stops after (b).
 
 The initial mirror also reports the CPU seconds of this process and of its PostgreSQL backend:
 on a shared 2-core machine they vary far less than the wall time.
@@ -62,12 +63,6 @@ def recreate_database(db_url: str) -> None:
         subprocess.run(["psql", f"{server}/postgres", "-qc", sql], check=True)
 
 
-def cpu_seconds_with_children(pid: int) -> float:
-    """The follower and the processes it started (the proposal PDF renderer)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return cpu_seconds(pid) + sum(cpu_seconds(int(child)) for child in children)
-
-
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -88,7 +83,7 @@ def main() -> None:
     from django.db import connection
     from django_scopes import scopes_disabled
 
-    from erp_sync.services import erp_sync_tenant
+    from erp_sync.mirror import erp_sync_tenant
     from portal.accounts.models import Tenant
 
     call_command("migrate", verbosity=0)
@@ -122,19 +117,28 @@ def main() -> None:
 
 
 def follow(connection, options) -> None:
-    """(c) and (d): `manage.py erp_sync --follow` as its own process."""
-    env = {**os.environ, "ERP_SYNC_POLL_SECONDS": "1"}
-    follower = subprocess.Popen(
-        [sys.executable, "manage.py", "erp_sync", "--follow"],
-        cwd=ROOT,
-        env=env,
-        stderr=subprocess.DEVNULL,
-    )
+    """(c) and (d): `manage.py erp_sync --follow` and a task worker, each its own process."""
+    from django_scopes import scopes_disabled
+
+    from proposals.models import ProposalDocument
+
+    env = {**os.environ, "ERP_SYNC_POLL_SECONDS": "1", "REMINDERS_AT": "", "TASKS_PRUNE_AT": ""}
+    processes = [
+        subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+        for command in (
+            [sys.executable, "manage.py", "erp_sync", "--follow"],
+            ["nice", "-n", "10", sys.executable, "manage.py", "db_worker"],
+        )
+    ]
+
+    def cpu() -> float:
+        return sum(cpu_seconds(process.pid) for process in processes)
+
     try:
-        time.sleep(5)  # lock, LISTEN and its first full pass
-        cpu_before = cpu_seconds_with_children(follower.pid)
+        time.sleep(5)  # lock, LISTEN and its first full pass; the worker's start
+        cpu_before = cpu()
         time.sleep(options.idle_seconds)
-        idle_cpu = (cpu_seconds_with_children(follower.pid) - cpu_before) / options.idle_seconds
+        idle_cpu = (cpu() - cpu_before) / options.idle_seconds
 
         latencies = []
         with connection.cursor() as cursor:
@@ -156,9 +160,13 @@ def follow(connection, options) -> None:
                         break
                     time.sleep(0.0005)
                 latencies.append((time.perf_counter() - committed) * 1000)
+        with scopes_disabled():
+            rendered = ProposalDocument.objects.count()
     finally:
-        follower.terminate()
-        follower.wait(15)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(30)
 
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99) - 1]
@@ -167,7 +175,8 @@ def follow(connection, options) -> None:
         f"{statistics.median(latencies):.1f} ms |"
     )
     print(f"| follow latency p99 | {p99:.1f} ms |")
-    print(f"| idle follower CPU | {idle_cpu:.2%} of a core |")
+    print(f"| PDFs rendered ahead during the updates | {rendered} |")
+    print(f"| idle follower + worker CPU | {idle_cpu:.2%} of a core |")
 
 
 if __name__ == "__main__":

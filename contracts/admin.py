@@ -8,9 +8,9 @@ from django.urls import path
 from contracts.models import Contract, ContractSigner, SignatureMode
 from contracts.services import contract_pdf_ensure
 from portal.accounts.admin_site import AccessRuleMixin, PortalModelAdmin
-from portal.accounts.models import User
+from portal.accounts.models import User, normalize_email
+from portal.documents.downloads import stored_file_response
 from portal.formats import datetime_br
-from proposals.downloads import stored_file_response
 
 EDIT_SIGNERS = frozenset({"view", "add", "change", "delete"})
 
@@ -37,11 +37,11 @@ class ContractSignerForm(forms.ModelForm):
                 field.disabled = True
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
+        email = normalize_email(self.cleaned_data["email"])
         contract = self.instance.contract
         customer = contract.order.customer
         is_login = User.objects.filter(
-            tenant_id=contract.tenant_id, customer=customer, email__iexact=email, is_active=True
+            tenant_id=contract.tenant_id, customer=customer, email=email, is_active=True
         ).exists()
         if not is_login:
             raise ValidationError(

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from contracts.uploads import EMPTY, too_large_message, validate_signed_contract
+from contracts.uploads import EMPTY, validate_signed_contract
 
 
 class SignedContractForm(forms.Form):
@@ -17,12 +17,6 @@ class SignedContractForm(forms.Form):
             "missing": gettext_lazy("Nenhum arquivo foi recebido. Tente enviar novamente."),
         },
     )
-
-    def __init__(self, *args, too_large: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        if too_large:
-            # contracts.uploads.SizeLimitUploadHandler dropped the file while it arrived.
-            self.fields["arquivo"].error_messages["required"] = too_large_message()
 
     def clean_arquivo(self):
         return validate_signed_contract(self.cleaned_data["arquivo"])

@@ -34,6 +34,9 @@ class Contract(models.Model):
     erp_updated_at = models.DateTimeField("atualizado no ERP", null=True, blank=True)
     # Set by the portal when the contract is signed (upload, or every digital signature).
     signed_at = models.DateTimeField("assinado em", null=True, blank=True)
+    # When the mirror last found the ERP's contract changed after it was signed (the signature
+    # was voided then): the pages tell the customer why it must be signed again.
+    signed_voided_at = models.DateTimeField("assinatura anulada em", null=True, blank=True)
 
     objects = ScopedManager(tenant="tenant")
 
@@ -50,6 +53,10 @@ class Contract(models.Model):
     @property
     def is_signed(self) -> bool:
         return self.signed_at is not None
+
+    @property
+    def changed_after_signing(self) -> bool:
+        return self.signed_at is None and self.signed_voided_at is not None
 
 
 class ContractSigner(models.Model):

@@ -29,22 +29,27 @@ def _is_signed_upload(attachment: Attachment) -> bool:
 
 
 def signed_contract_history(*, order: Order) -> list[Attachment]:
-    """Every "Contrato Assinado" the customer sent for the order, newest (the one that counts)
-    first. Uses the order's prefetched attachments when it has them."""
+    """Every "Contrato Assinado" the customer sent for the order, last (the one that counts)
+    first. Uses the order's prefetched attachments when it has them.
+
+    By id: uploads are stored one at a time under the contract's lock, the order in which
+    they also replaced the ERP's copy (a clock read before the lock would not be).
+    """
     cache = getattr(order, "_prefetched_objects_cache", {})
     if "attachments" in cache:
         uploads = [a for a in cache["attachments"] if _is_signed_upload(a)]
-        return sorted(uploads, key=lambda a: (a.created_at, a.pk), reverse=True)
+        return sorted(uploads, key=lambda a: a.pk, reverse=True)
     return list(
         Attachment.objects.filter(
             order=order, kind=AttachmentKind.SIGNED_CONTRACT, origin=AttachmentOrigin.PORTAL
-        ).order_by("-created_at", "-id")
+        ).order_by("-id")
     )
 
 
 def signed_contract_current(*, order: Order) -> Attachment | None:
+    """The upload that counts: the newest, unless the contract changed after it (void)."""
     history = signed_contract_history(order=order)
-    return history[0] if history else None
+    return history[0] if history and history[0].voided_at is None else None
 
 
 def signed_contract_upload_allowed(*, order: Order) -> bool:
@@ -68,11 +73,16 @@ class ContractSigning:
 
     @property
     def current(self) -> Attachment | None:
-        return self.signed[0] if self.signed else None
+        return self.signed[0] if self.signed and self.signed[0].voided_at is None else None
+
+    @property
+    def voided(self) -> Attachment | None:
+        """The newest upload, when the contract changed after it: it must be sent again."""
+        return self.signed[0] if self.signed and self.signed[0].voided_at is not None else None
 
     @property
     def earlier(self) -> list[Attachment]:
-        return self.signed[1:]
+        return self.signed[1:] if self.current else self.signed
 
     @property
     def max_upload_bytes(self) -> int:
@@ -89,3 +99,11 @@ def contract_signing_for_order(*, order: Order) -> ContractSigning:
         signed=signed_contract_history(order=order),
         can_upload=signed_contract_upload_allowed(order=order),
     )
+
+
+def contract_signer_emails_pending(*, contract: Contract) -> set[str]:
+    """E-mails (lower case) of the designated signers who still have to sign this DIGITAL
+    contract: everyone designated until the contract is signed (the signing reminders' read)."""
+    if contract.signature_mode != SignatureMode.DIGITAL or contract.signed_at is not None:
+        return set()
+    return {email.lower() for email in contract.signers.values_list("email", flat=True)}

@@ -2,9 +2,9 @@
 contract's PDF (the ERP's own file, or its HTML rendered once under the portal's letterhead)."""
 
 import hashlib
-import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
@@ -12,19 +12,42 @@ from django.db import DatabaseError, transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_scopes import scope
 from markupsafe import Markup
 
 from contracts.models import Contract, ContractDocument, SignatureMode
-from contracts.selectors import signed_contract_current, signed_contract_upload_allowed
+from contracts.selectors import (
+    signed_contract_current,
+    signed_contract_history,
+    signed_contract_upload_allowed,
+)
 from contracts.uploads import EXTENSIONS, ValidatedUpload
-from erp_sync.models import ErpPedido, ErpPedidoAnexo, ErpPortalEvento
+from erp_sync.gateway import (
+    ErpEvent,
+    erp_event_add,
+    erp_order_is_open,
+    erp_signed_contract_store,
+)
 from erp_sync.router import erp_alias
-from erp_sync.services import erp_sync_order
+from notifications.tasks import notify_company_contract_uploaded
 from portal.accounts.models import User
+from portal.background.queue import enqueue_on_commit
+from portal.documents.pdf import company_for, render_pdf
+from portal.documents.stored import document_store_once
 from proposals.models import Attachment, AttachmentKind, AttachmentOrigin, Order, OrderStatus
-from proposals.pdf import company_for, render_pdf
 
 logger = logging.getLogger(__name__)
+
+# Re-reads one order from the ERP into the portal: called as remirror(tenant=…, erp_id=…)
+# (erp_sync.mirror.erp_sync_order, handed in by the view: the mirror sits above this module).
+Remirror = Callable[..., object]
+
+
+SIGNED_BEFORE_CHANGE = gettext_lazy(
+    "Este arquivo foi assinado antes da alteração do contrato e não vale mais. Baixe o "
+    "contrato atualizado, assine e envie novamente."
+)
 
 
 class UploadRefused(Exception):
@@ -64,36 +87,27 @@ def _erp_send(*, order: Order, user: User, upload: ValidatedUpload, ip_address, 
     """The ERP's copy: the order's one PORTAL CONTRATO_ASSINADO row (replaced in place) and an
     event. Neither bumps the order's versao (the triggers ignore PORTAL rows)."""
     company = order.tenant.erp_company_id
-    if not ErpPedido.objects.filter(id=order.erp_id, empresa_id=company, status="PRO").exists():
+    if not erp_order_is_open(company_id=company, erp_id=order.erp_id):
         raise _ErpNotOpen
-    row = {
-        "nome": upload.display_name,
-        "mime": upload.mime,
-        "conteudo": upload.content,
-        "sha256": upload.sha256,
-        "criado_em": now,
-    }
-    sent = ErpPedidoAnexo.objects.filter(
-        pedido_id=order.erp_id, tipo="CONTRATO_ASSINADO", origem="PORTAL"
+    erp_signed_contract_store(
+        erp_id=order.erp_id,
+        name=upload.display_name,
+        mime=upload.mime,
+        content=upload.content,
+        sha256=upload.sha256,
+        now=now,
     )
-    if not sent.update(**row):
-        ErpPedidoAnexo.objects.create(
-            pedido_id=order.erp_id, tipo="CONTRATO_ASSINADO", origem="PORTAL", **row
-        )
-    ErpPortalEvento.objects.create(
-        empresa_id=company,
-        pedido_id=order.erp_id,
-        tipo="CONTRATO_ENVIADO",
-        dados=json.dumps(
-            {
-                "email": user.email,
-                "ip": ip_address,
-                "versao": order.erp_version,
-                "sha256": upload.sha256,
-            },
-            ensure_ascii=False,
-        ),
-        criado_em=now,
+    erp_event_add(
+        company_id=company,
+        erp_id=order.erp_id,
+        kind=ErpEvent.CONTRACT_SENT,
+        data={
+            "email": user.email,
+            "ip": ip_address,
+            "versao": order.erp_version,
+            "sha256": upload.sha256,
+        },
+        now=now,
     )
 
 
@@ -123,34 +137,49 @@ def _store(*, order: Order, user: User, upload: ValidatedUpload, ip_address, now
 
 
 def signed_contract_upload(
-    *, order: Order, user: User, upload: ValidatedUpload, ip_address: str | None = None
+    *,
+    order: Order,
+    user: User,
+    upload: ValidatedUpload,
+    remirror: Remirror,
+    ip_address: str | None = None,
 ) -> UploadResult:
     """Take a validated "Contrato Assinado" for the order's MANUAL contract, until approval.
 
-    The newest upload counts (earlier ones stay as history) and sets Contract.signed_at, which
+    The last upload counts (earlier ones stay as history) and sets Contract.signed_at, which
     unlocks APROVAR PROPOSTA. Sending the same file again (a double click) stores nothing new.
     One database: the ERP rows and the portal's share one transaction. Two: the ERP commits
     first; the contract row stays locked meanwhile, so uploads of one order never interleave.
+    An ERP order that is no longer open is re-read into the portal with `remirror`.
     """
-    now = timezone.now()
     try:
         with transaction.atomic():
             contract = Contract.objects.select_for_update().filter(order_id=order.pk).first()
+            # Under the lock: the order of uploads is the order they reach both sides.
+            now = timezone.now()
             current_order = Order.objects.select_related("tenant", "approval").get(pk=order.pk)
             current_order.contract = contract
             if contract is None or not signed_contract_upload_allowed(order=current_order):
                 raise UploadRefused(_refusal(current_order))
+            history = signed_contract_history(order=current_order)
             current = signed_contract_current(order=current_order)
             if current is not None and current.sha256 == upload.sha256:
                 return UploadResult(current, created=False)
+            if any(a.voided_at and a.sha256 == upload.sha256 for a in history):
+                raise UploadRefused(SIGNED_BEFORE_CHANGE)
             record = {"user": user, "upload": upload, "ip_address": ip_address, "now": now}
             with transaction.atomic(using=erp_alias()):
                 _erp_send(order=current_order, **record)
             attachment = _store(order=current_order, **record)
             contract.signed_at = now
             contract.save(update_fields=["signed_at"])
+            enqueue_on_commit(
+                notify_company_contract_uploaded,
+                tenant_id=order.tenant_id,
+                attachment_id=attachment.pk,
+            )
     except _ErpNotOpen:
-        erp_sync_order(tenant=order.tenant, erp_id=order.erp_id)
+        remirror(tenant=order.tenant, erp_id=order.erp_id)
         raise UploadRefused(
             _(
                 "A proposta %(number)s mudou no sistema da empresa e não está mais aberta. "
@@ -186,12 +215,6 @@ def _source_sha256(contract: Contract) -> str:
     return hashlib.sha256(f"{contract.title}\0{contract.content_html}".encode()).hexdigest()
 
 
-def _rendered(contract: Contract) -> ContractDocument | None:
-    return ContractDocument.objects.filter(
-        contract=contract, source_sha256=_source_sha256(contract)
-    ).first()
-
-
 def _render_contract(contract: Contract, order: Order) -> bytes:
     return render_pdf(
         "pdf/contract.html",
@@ -200,7 +223,7 @@ def _render_contract(contract: Contract, order: Order) -> bytes:
             "contract": contract,
             "order": order,
             # The ERP's own HTML: rendered by WeasyPrint only (never in a browser page), which
-            # runs no scripts and fetches nothing (proposals.pdf).
+            # runs no scripts and fetches nothing (portal.documents.pdf).
             "body": Markup(contract.content_html),
         },
         own_markup=False,
@@ -210,32 +233,27 @@ def _render_contract(contract: Contract, order: Order) -> bytes:
 def contract_pdf_ensure(*, contract: Contract) -> ContractPdf:
     """The contract's PDF: the file the ERP sent, or its HTML rendered once and kept.
 
-    Expects `contract.order` with its tenant loaded.
+    Expects `contract.order` with its tenant loaded. Renders outside any transaction and stores
+    the result once (portal.documents.stored); works in a request and in a worker alike.
     """
     order = contract.order
     filename = f"contrato-pedido-{order.number}.pdf"
     if contract.erp_file:
         return ContractPdf(contract.erp_file, contract.erp_file_sha256, filename)
-    document = _rendered(contract)
-    if document is None:
-        with transaction.atomic():
-            locked = Contract.objects.select_for_update().get(pk=contract.pk)
-            document = _rendered(locked)
-            if document is None:
-                content = _render_contract(locked, order)
-                document = ContractDocument(
-                    tenant=order.tenant,
-                    contract=locked,
-                    source_sha256=_source_sha256(locked),
-                    size=len(content),
-                    sha256=hashlib.sha256(content).hexdigest(),
-                    created_at=timezone.now(),
-                )
-                key = f"{order.tenant.slug}/{uuid.uuid4().hex}.pdf"
-                document.file.save(key, ContentFile(content), save=False)
-                try:
-                    document.save()
-                except Exception:
-                    document.file.delete(save=False)
-                    raise
+    source = _source_sha256(contract)
+    with scope(tenant=contract.tenant_id):
+        document = document_store_once(
+            stored=lambda: ContractDocument.objects.filter(
+                contract=contract, source_sha256=source
+            ).first(),
+            render=lambda: _render_contract(contract, order),
+            build=lambda **file: ContractDocument(
+                tenant=order.tenant,
+                contract=contract,
+                source_sha256=source,
+                created_at=timezone.now(),
+                **file,
+            ),
+            folder=order.tenant.slug,
+        )
     return ContractPdf(document.file, document.sha256, filename)

@@ -1,14 +1,18 @@
 """Validation of a "Contrato Assinado" upload: what the file is, not what it claims to be.
 
 The type is sniffed from the bytes (libmagic), never taken from the name or the browser. A PDF
-is parsed and refused when broken, encrypted or carrying active content; it is then kept as sent.
-An image carrying another file after its end (a PNG+HTML polyglot) is refused; one whose trailer
-is only media or opaque bytes (a phone's motion photo appends its video) is accepted. Accepted
-images are decoded under a pixel cap and re-encoded, which drops any trailer and the metadata.
+is parsed and refused when broken, encrypted, carrying active content (scripts, XFA scripts,
+actions that run or reach out of the document, embedded files) or anything before its header or
+after its end; it is then kept as sent, byte for byte (a re-serialized copy would break a
+signature the customer made in the PDF itself). An image carrying another file after its end (a
+PNG+HTML polyglot) is refused; one whose trailer is only media or opaque bytes (a phone's motion
+photo appends its video) is accepted. Accepted images are decoded under a pixel cap and
+re-encoded with no metadata (comments, EXIF, XMP, text chunks), which also drops any trailer.
 Every refusal is a ValidationError with a pt-BR message for the customer.
 """
 
 import hashlib
+import re
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,15 +21,23 @@ from io import BytesIO
 import magic
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    StreamObject,
+)
 
-from portal.formats import number_br
-from proposals.downloads import download_filename
+from portal.documents.downloads import download_filename
+from portal.formats import filesize_br
 
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 SUFFIXES = {
@@ -51,7 +63,24 @@ ACTIVE_KEYS = {
     "/RichMedia",
     "/RichMediaContent",
 }
-ACTIVE_NAMES = {"/JavaScript", "/Launch", "/RichMedia", "/EmbeddedFile", "/FileAttachment"}
+ACTIVE_NAMES = {
+    "/JavaScript",
+    "/Launch",
+    "/RichMedia",
+    "/EmbeddedFile",
+    "/FileAttachment",
+    # Actions that open another file (a network share) or send or fetch form data.
+    "/GoToR",
+    "/GoToE",
+    "/SubmitForm",
+    "/ImportData",
+}
+# A link may open a web page or a mail; file:, smb: and \\host\share paths reach the network.
+SAFE_URI = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)
+# XFA elements that run code or talk to a server.
+XFA_ACTIVE = re.compile(rb"<(\w+:)?(script|execute|submit|connect)\b", re.IGNORECASE)
+# What may follow a PDF's last %%EOF: line ends and padding.
+PDF_PADDING = b"\x00 \t\r\n"
 
 EMPTY = gettext_lazy("O arquivo enviado está vazio. Escolha um arquivo com o contrato assinado.")
 WRONG_TYPE = gettext_lazy("Formato não aceito: envie o contrato assinado em PDF, JPEG ou PNG.")
@@ -62,8 +91,13 @@ ENCRYPTED_PDF = gettext_lazy(
     "O PDF está protegido por senha. Envie o contrato assinado em um PDF sem proteção."
 )
 ACTIVE_PDF = gettext_lazy(
-    "O PDF contém conteúdo ativo (JavaScript, ações automáticas ou arquivos embutidos) e foi "
-    "recusado. Envie um PDF simples, como o gerado por um scanner ou pela opção Imprimir em PDF."
+    "O PDF contém conteúdo ativo (JavaScript, ações automáticas, links para arquivos ou arquivos "
+    "embutidos) e foi recusado. Envie um PDF simples, como o gerado por um scanner ou pela opção "
+    "Imprimir em PDF."
+)
+NOT_ONLY_PDF = gettext_lazy(
+    "O arquivo traz outro conteúdo junto do PDF (antes do início ou depois do fim) e foi "
+    "recusado. Envie o PDF como o scanner ou a opção Imprimir em PDF o gerou."
 )
 BROKEN_IMAGE = gettext_lazy(
     "A imagem está corrompida ou incompleta. Digitalize o contrato novamente."
@@ -90,32 +124,39 @@ class ValidatedUpload:
         return hashlib.sha256(self.content).hexdigest()
 
 
-def _megabytes(size: int) -> str:
-    return f"{number_br(size / (1024 * 1024), 1)} MB"
-
-
 def too_large_message() -> str:
     limit = settings.SIGNED_CONTRACT_MAX_BYTES
     return _("O arquivo é maior que o limite de %(size)s. Envie um arquivo menor.") % {
-        "size": _megabytes(limit)
+        "size": filesize_br(limit)
     }
 
 
 class SizeLimitUploadHandler(FileUploadHandler):
-    """Stops storing an upload once it passes the limit (first in the request's handlers).
+    """The upload's limit on the whole request, before Django spools anything (first in the
+    request's handlers).
 
-    Django would otherwise write a file of any size to a temporary file before the form sees it.
+    A body longer than MAX_REQUEST_BYTES (the limit and room for the form) is not read at all;
+    otherwise the files' running total is counted as they arrive, and reading stops at the first
+    byte past the limit: several files each under it do not add up to more.
     """
 
     def __init__(self, request=None, *, limit: int):
         super().__init__(request)
         self.limit = limit
+        self.received = 0
         self.too_large = False
 
-    def receive_data_chunk(self, raw_data, start):
-        if start + len(raw_data) > self.limit:
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        if content_length > settings.MAX_REQUEST_BYTES:
             self.too_large = True
-            raise SkipFile
+            return QueryDict(encoding=encoding), MultiValueDict()
+        return None
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.too_large = True
+            raise StopUpload(connection_reset=False)  # the rest is read and dropped, unstored
         return raw_data
 
     def file_complete(self, file_size):
@@ -155,6 +196,10 @@ def _check_pdf_objects(reader: PdfReader) -> None:
                 if key == "/OpenAction" and not isinstance(value.get_object(), ArrayObject):
                     # A destination array only sets the first view; an action dictionary acts.
                     raise ValidationError(ACTIVE_PDF, code="pdf_active")
+                if key == "/URI" and _uri_is_remote(value.get_object()):
+                    raise ValidationError(ACTIVE_PDF, code="pdf_remote")
+                if key == "/XFA" and _xfa_is_active(value.get_object()):
+                    raise ValidationError(ACTIVE_PDF, code="pdf_xfa")
                 stack.append(value)
         elif isinstance(item, ArrayObject):
             stack.extend(item)
@@ -162,10 +207,33 @@ def _check_pdf_objects(reader: PdfReader) -> None:
             raise ValidationError(ACTIVE_PDF, code="pdf_active")
 
 
+def _uri_is_remote(uri) -> bool:
+    """A link's target (a string; the catalog's /URI dictionary only holds a base)."""
+    if isinstance(uri, bytes):
+        uri = uri.decode("latin-1")
+    return isinstance(uri, str) and not SAFE_URI.match(uri.strip())
+
+
+def _xfa_is_active(xfa) -> bool:
+    """An XFA form (one stream, or an array of names and streams) with scripts or actions."""
+    parts = xfa if isinstance(xfa, ArrayObject) else [xfa]
+    for part in parts:
+        part = part.get_object()
+        if isinstance(part, StreamObject) and XFA_ACTIVE.search(part.get_data()):
+            return True
+    return False
+
+
 def _check_pdf(content: bytes) -> None:
+    # libmagic and pypdf both take HTML in front of the header (a PDF/HTML polyglot).
+    if not content.startswith(b"%PDF-"):
+        raise ValidationError(NOT_ONLY_PDF, code="pdf_prefix")
+    end = content.rfind(b"%%EOF")
     # A file cut short loses its trailer; pypdf would quietly rebuild what is left.
-    if b"%%EOF" not in content[-2048:]:
+    if end == -1 or end < len(content) - 2048:
         raise ValidationError(BROKEN_PDF, code="pdf_truncated")
+    if content[end + len(b"%%EOF") :].strip(PDF_PADDING):
+        raise ValidationError(NOT_ONLY_PDF, code="pdf_suffix")
     try:
         reader = PdfReader(BytesIO(content))
         if reader.is_encrypted:
@@ -256,7 +324,9 @@ def _reencoded_image(content: bytes, mime: str) -> bytes:
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
             raise ValidationError(BROKEN_IMAGE, code="image_broken") from error
     image = ImageOps.exif_transpose(image)
-    options = {"icc_profile": image.info.get("icc_profile")}
+    options = {"icc_profile": image.info.get("icc_profile"), "dpi": image.info.get("dpi")}
+    # Pillow writes some of `info` back (a JPEG's comment): keep only what draws the picture.
+    image.info = {k: v for k, v in image.info.items() if k == "transparency"}
     if mime == "image/jpeg":
         if image.mode not in ("L", "RGB", "CMYK"):
             image = image.convert("RGB")

@@ -10,10 +10,11 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from contracts import selectors, services
 from contracts.forms import SignedContractForm
-from contracts.uploads import SizeLimitUploadHandler
-from proposals.downloads import stored_file_response
+from contracts.uploads import SizeLimitUploadHandler, too_large_message
+from erp_sync.mirror import erp_sync_order
+from portal.documents.downloads import stored_file_response
+from portal.http import SeeOther
 from proposals.services import order_approval_blockers
-from proposals.views import SeeOther
 
 
 @csrf_exempt  # only to install the upload size limit first: _upload checks CSRF itself
@@ -45,7 +46,11 @@ def _upload(request, numero: int, handler: SizeLimitUploadHandler):
     order = contract.order
     # The detail page: its top shows the message and, once signed, APROVAR PROPOSTA.
     back = reverse("order_detail", args=[order.number])
-    form = SignedContractForm(request.POST, request.FILES, too_large=handler.too_large)
+    form = SignedContractForm(request.POST, request.FILES)
+    if handler.too_large:
+        # Nothing (or not all) of it was read: whatever arrived is not the customer's file.
+        messages.error(request, too_large_message())
+        return SeeOther(back)
     if not form.is_valid():
         messages.error(request, form.error_message())
         return SeeOther(back)
@@ -54,6 +59,7 @@ def _upload(request, numero: int, handler: SizeLimitUploadHandler):
             order=order,
             user=request.user,
             upload=form.cleaned_data["arquivo"],
+            remirror=erp_sync_order,
             ip_address=request.META.get("REMOTE_ADDR"),
         )
     except services.UploadRefused as refused:

@@ -33,7 +33,7 @@ CENT = Decimal("0.01")
 class DemoCompany:
     empresa_id: int
     first_number: int
-    customers: list[tuple[str, str]]  # (name, e-mail)
+    customers: list[tuple[str, str, str]]  # (name, e-mail, CNPJ)
     catalog: list[tuple[str, str, str, Decimal]]  # (kind P/S, description, unit, price)
     salespeople: list[str]
 
@@ -87,10 +87,14 @@ COMPANIES = [
         empresa_id=1,
         first_number=7001,
         customers=[
-            ("Metalúrgica Horizonte Ltda", "compras@horizonte.com.br"),
-            ("Construtora Pedra Azul S.A.", "suprimentos@pedraazul.com.br"),
-            ("Padaria Pão Dourado ME", "contato@paodourado.com.br"),
-            ("Oficina Mecânica Irmãos Costa", "financeiro@irmaoscosta.com.br"),
+            ("Metalúrgica Horizonte Ltda", "compras@horizonte.com.br", "31.415.926/0001-71"),
+            ("Construtora Pedra Azul S.A.", "suprimentos@pedraazul.com.br", "27.182.818/0001-29"),
+            ("Padaria Pão Dourado ME", "contato@paodourado.com.br", "16.180.339/0001-57"),
+            (
+                "Oficina Mecânica Irmãos Costa",
+                "financeiro@irmaoscosta.com.br",
+                "14.142.135/0001-04",
+            ),
         ],
         catalog=PRODUCTS_ALFA,
         salespeople=["Mariana Souza", "Carlos Pereira", "Juliana Rocha"],
@@ -99,9 +103,9 @@ COMPANIES = [
         empresa_id=2,
         first_number=8001,
         customers=[
-            ("Distribuidora Litoral Sul Ltda", "ti@litoralsul.com.br"),
-            ("Clínica Bem Viver", "adm@bemviver.com.br"),
-            ("Supermercado Boa Compra", "compras@boacompra.com.br"),
+            ("Distribuidora Litoral Sul Ltda", "ti@litoralsul.com.br", "17.320.508/0001-70"),
+            ("Clínica Bem Viver", "adm@bemviver.com.br", "22.360.679/0001-62"),
+            ("Supermercado Boa Compra", "compras@boacompra.com.br", "26.457.513/0001-10"),
         ],
         catalog=SERVICES_BETA,
         salespeople=["Rafael Lima", "Patrícia Alves"],
@@ -131,16 +135,6 @@ SPECIFICATION_HTML = """<h1 style="font-size:16pt">Especificação técnica — 
 <li>Instalação: no local do cliente, em horário comercial.</li></ul>"""
 
 
-def cnpj(rng: random.Random) -> str:
-    """A CNPJ with valid check digits."""
-    digits = [rng.randint(0, 9) for _ in range(8)] + [0, 0, 0, 1]
-    for weights in ([5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2], [6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]):
-        remainder = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
-        digits.append(0 if remainder < 2 else 11 - remainder)
-    text = "".join(map(str, digits))
-    return f"{text[:2]}.{text[2:5]}.{text[5:8]}/{text[8:12]}-{text[12:]}"
-
-
 def split_installments(total: Decimal, count: int) -> list[Decimal]:
     """Equal installments, the last one absorbing the rounding: they add up to `total`."""
     share = (total / count).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -152,10 +146,11 @@ def demo_is_seeded() -> bool:
 
 
 def _status_for(age: int) -> str:
-    # The newest orders of each company are still open proposals, as in a real ERP.
+    # The newest orders of each company are still open proposals, as in a real ERP. The older
+    # open ones fall on the first customer's orders (7017 and 7005 among them: see seed()).
     if age < 12:
         return "PRO"
-    return ["APR", "PED", "PED", "CAN", "PRO", "PED"][age % 6]
+    return ["APR", "PRO", "PED", "CAN", "PED", "PED"][age % 6]
 
 
 def _approved_at(issued: datetime.date, rng: random.Random) -> datetime.datetime:
@@ -289,9 +284,9 @@ def seed(*, company_names: dict[int, str]) -> list[str]:
             rng = random.Random(company.empresa_id)
             clientes = [
                 ErpCliente.objects.create(
-                    empresa_id=company.empresa_id, nome=name, email=email, cpf_cnpj=cnpj(rng)
+                    empresa_id=company.empresa_id, nome=name, email=email, cpf_cnpj=cnpj
                 )
-                for name, email in company.customers
+                for name, email, cnpj in company.customers
             ]
             pedidos = []
             for index in range(ORDERS_PER_COMPANY):
@@ -302,7 +297,8 @@ def seed(*, company_names: dict[int, str]) -> list[str]:
                 )
             if company.empresa_id == 1:
                 # The first customer's three newest proposals stay free of contracts (they can
-                # be approved at once); the next ones wait for a signed contract.
+                # be approved at once); the next ones wait for a signed contract: 7023, 7021 and
+                # the oldest, 7005, signed on paper; 7017 signed in the portal.
                 name = company_names.get(company.empresa_id, "A contratada")
                 open_ones = [
                     p
@@ -311,7 +307,7 @@ def seed(*, company_names: dict[int, str]) -> list[str]:
                 ]
                 for pedido in open_ones[:1] + open_ones[3:4]:
                     _attachments(pedido)
-                for pedido in open_ones[3:5]:
+                for pedido in open_ones[3:5] + open_ones[7:8]:
                     _contract(pedido, name, "MANUAL", None)
                 for pedido in open_ones[5:6]:
                     _contract(pedido, name, "DIGITAL", clientes[0].email)
@@ -320,3 +316,20 @@ def seed(*, company_names: dict[int, str]) -> list[str]:
                 f"{len(pedidos)} orders ({pedidos[0].numero}–{pedidos[-1].numero})"
             )
     return lines
+
+
+def propose(*, cliente_id: int | None = None) -> ErpPedido:
+    """A new proposal, as a salesperson makes it in the ERP: for the customer `cliente_id`
+    (default: the first demo company's first customer, the one with the demo login), numbered
+    after the company's last order."""
+    clientes = ErpCliente.objects.order_by("empresa_id", "id")
+    cliente = clientes.get(id=cliente_id) if cliente_id else clientes.first()
+    if cliente is None:
+        raise ErpCliente.DoesNotExist("The demo ERP has no customers: run `erp_demo seed`.")
+    company = next((c for c in COMPANIES if c.empresa_id == cliente.empresa_id), COMPANIES[0])
+    with transaction.atomic(using=erp_alias()):
+        last = ErpPedido.objects.filter(empresa_id=cliente.empresa_id).order_by("-numero").first()
+        number = last.numero + 1 if last else company.first_number
+        # The newest order (age 0: an open proposal).
+        newest = ORDERS_PER_COMPANY - 1
+        return _order(random.Random(), company, cliente, number, newest, timezone.localdate())

@@ -1,4 +1,5 @@
-"""Brazilian formats, in one place: R$ 1.234,56 and dd/mm/aaaa (also in the English interface).
+"""Brazilian formats, in one place: R$ 1.234,56 and dd/mm/aaaa (also in the English interface),
+CPF 123.456.789-09 and CNPJ 12.345.678/0001-95 (check digits by django-localflavor).
 
 Babel lays out the numbers (grouping, separators, where the currency sign goes) from the pt_BR
 locale whatever the page's language; we round first, half up as the ERP does, because Babel
@@ -7,12 +8,16 @@ parsed once: an 80-item order formats a few hundred amounts per page.
 """
 
 import datetime
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from babel import Locale
 from babel.numbers import NumberPattern, parse_pattern
-from django.utils import timezone
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone, translation
+from localflavor.br.validators import BRCNPJValidator, BRCPFValidator
 
 BRAZIL = Locale.parse("pt_BR")
 
@@ -87,3 +92,39 @@ def datetime_br(value) -> str:
     if timezone.is_aware(value):
         value = timezone.localtime(value)
     return value.strftime("%d/%m/%Y %H:%M")
+
+
+def _valid(validator, value: str) -> bool:
+    try:
+        validator(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def cpf_cnpj_br(value) -> str:
+    """A CPF or CNPJ with its punctuation when its check digits hold ('12.345.678/0001-95'),
+    as given otherwise: it is the ERP's data, shown, never refused."""
+    if not value:
+        return ""
+    plain = re.sub(r"[^0-9A-Z]", "", str(value).upper())
+    if len(plain) == 11 and plain.isdigit() and _valid(BRCPFValidator(), plain):
+        return f"{plain[:3]}.{plain[3:6]}.{plain[6:9]}-{plain[9:]}"
+    # CNPJs may hold letters from July 2026 (Receita Federal's alphanumeric CNPJ).
+    if len(plain) == 14 and _valid(BRCNPJValidator(), plain):
+        return f"{plain[:2]}.{plain[2:5]}.{plain[5:8]}/{plain[8:12]}-{plain[12:]}"
+    return str(value)
+
+
+def validate_cnpj(value: str) -> None:
+    """A company's own CNPJ (the tenant's): its check digits must hold."""
+    if not _valid(BRCNPJValidator(), value.strip().upper()):
+        raise ValidationError(
+            "CNPJ inválido: confira os números (ex.: 12.345.678/0001-95).", code="invalid"
+        )
+
+
+def filesize_br(size: int) -> str:
+    """1536 -> '1,5 KB': Django's filesizeformat, with Brazilian digits in any language."""
+    with translation.override("pt-br"):
+        return filesizeformat(size)

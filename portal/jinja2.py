@@ -46,6 +46,8 @@ def environment(**options) -> Environment:
             "quantity_br": formats.quantity_br,
             "date_br": formats.date_br,
             "datetime_br": formats.datetime_br,
+            "cpf_cnpj_br": formats.cpf_cnpj_br,
+            "filesize_br": formats.filesize_br,
         }
     )
     return env

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -22,10 +23,15 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DEBUG")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("REQUIRE_SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set in production")
-    # Demo/test only: production sets SECRET_KEY (and REQUIRE_SECRET_KEY=1 guards it).
-    SECRET_KEY = "insecure-demo-key-" + "x" * 50
+    # A built-in key would sign every session and reset link of every installation alike.
+    # `make run` exports the demo's own key (var/secret_key), settings_test the tests'.
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long random "
+            "value kept secret (e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            "); with DEBUG=1 a development key is used instead."
+        )
+    SECRET_KEY = "insecure-development-key-" + "x" * 50
 
 # Any host may reach Django: portal.middleware.TenantMiddleware answers 404 to every host that
 # is neither a TenantDomain nor SUPPORT_HOST, before any view runs.
@@ -43,10 +49,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "portal.accounts.apps.PortalAxesConfig",  # django-axes, named in pt-BR
     "csp",
+    "django_ratelimit",
     "portal.accounts",
     "proposals",
     "contracts",
     "erp_sync",
+    "notifications",
     # Before django_tasks_db: its `db_worker` command replaces the package's (a heartbeat).
     "portal.background",
     "django_tasks",
@@ -61,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "portal.accounts.middleware.TenantAuthenticationMiddleware",
+    "portal.accounts.middleware.SessionIdleRefreshMiddleware",
     "portal.middleware.LanguageMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "portal.accounts.middleware.PasswordChangeRequiredMiddleware",
@@ -125,13 +134,24 @@ if ERP_DATABASE_URL and ERP_DATABASE_URL != DATABASE_URL:
 DATABASE_ROUTERS = ["erp_sync.router.ErpRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Sessions, host → tenant and rate limits live in the cache: every web process must see one
+# process's change (a logout, a removed domain) at once. Without CACHE_URL: files under var/,
+# shared by the processes of one machine; several machines share Redis (CACHE_URL).
 CACHE_URL = os.environ.get("CACHE_URL", "")
 if CACHE_URL.startswith("redis"):
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
     }
+elif CACHE_URL:
+    raise ImproperlyConfigured(f"CACHE_URL must be redis://… (got {CACHE_URL!r})")
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(Path(os.environ.get("CACHE_DIR", VAR_DIR / "cache"))),
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -140,7 +160,15 @@ AUTHENTICATION_BACKENDS = [
 ]
 # E-mail is unique per (tenant, e-mail), not globally: one person may hold logins at two
 # companies. The tenant-aware backend and every user lookup filter by tenant instead.
-SILENCED_SYSTEM_CHECKS = ["auth.E003", "auth.W004"]
+SILENCED_SYSTEM_CHECKS = [
+    "auth.E003",
+    "auth.W004",
+    # django-ratelimit knows only django-redis and memcached. Django's own RedisCache counts
+    # atomically too; the file cache may lose a count when two processes add one at the same
+    # instant, which lets a flood through a few requests late, never locks anybody out.
+    "django_ratelimit.E003",
+    "django_ratelimit.W001",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -153,10 +181,20 @@ LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Idle time that ends a session; portal.accounts.middleware.SessionIdleRefreshMiddleware
+# pushes the expiry on, at most once per SESSION_REFRESH_SECONDS of a user's requests.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", 60 * 60 * 2))
-SESSION_SAVE_EVERY_REQUEST = False  # idle expiry is refreshed by portal.middleware
+SESSION_REFRESH_SECONDS = int(os.environ.get("SESSION_REFRESH_SECONDS", 60))
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# POSTs to login and password reset per IP and per (tenant, e-mail), all alike, right or wrong
+# (portal.accounts.ratelimits): django-ratelimit rates, "count/period".
+RATE_LIMITS = {
+    "login": {"ip": "30/5m", "email": "10/15m"},
+    "password_reset": {"ip": "10/h", "email": "3/h"},
+}
 
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
@@ -214,17 +252,27 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# EMAIL_BACKEND from the environment; unset: SMTP when EMAIL_HOST is set, else the console.
+# The demo uses Django's file backend: one file per message in EMAIL_FILE_PATH.
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
     if not os.environ.get("EMAIL_HOST")
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+# A mail server that does not answer holds a task, never a request: notifications are tasks.
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", 10))
+# A notification the mail server did not take is tried again after 1, 2, 4… minutes (at most
+# an hour apart), NOTIFICATION_MAX_ATTEMPTS times in all (then its task fails, seen in admin).
+NOTIFICATION_RETRY_SECONDS = float(os.environ.get("NOTIFICATION_RETRY_SECONDS", 60))
+NOTIFICATION_RETRY_MAX_SECONDS = float(os.environ.get("NOTIFICATION_RETRY_MAX_SECONDS", 3600))
+NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATION_MAX_ATTEMPTS", 10))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "portal@localhost")
 
 # Security headers. HTTPS-only settings switch on with HTTPS=1 (production behind TLS).
@@ -256,7 +304,8 @@ CONTENT_SECURITY_POLICY = {
 # Background work: Django's task framework (the django-tasks backport of Django 6's
 # django.tasks). TASKS_BACKEND picks the backend and no code names one: "database" (default;
 # django-tasks-db, `manage.py db_worker`), "rq" (RQ on Redis at RQ_URL; `pip install
-# django-tasks-rq`, workers are `manage.py rqworker`), "immediate" (runs in the caller; tests).
+# ".[rq]"`, workers are `manage.py rqworker --job-class django_tasks_rq.Job default`),
+# "immediate" (runs in the caller; tests).
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
 TASK_BACKENDS = {
     "database": "django_tasks_db.DatabaseBackend",
@@ -265,18 +314,39 @@ TASK_BACKENDS = {
 }
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
 if TASKS_BACKEND == "rq":
-    INSTALLED_APPS.append("django_rq")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     RQ_QUEUES = {"default": {"URL": os.environ.get("RQ_URL", "redis://127.0.0.1:6379/0")}}
 # A worker refreshes its heartbeat this often; a RUNNING task whose worker was not seen for
 # TASKS_WORKER_DEAD_AFTER_SECONDS runs again (longer than any pause of a live worker).
 TASKS_HEARTBEAT_SECONDS = float(os.environ.get("TASKS_HEARTBEAT_SECONDS", 5))
 TASKS_WORKER_DEAD_AFTER_SECONDS = float(os.environ.get("TASKS_WORKER_DEAD_AFTER_SECONDS", 60))
+# Daily jobs, each once a day at its local time (HH:MM; empty: off) by whichever worker comes
+# first.
+TASKS_DAILY = {
+    "reminders": {
+        "task": "notifications.tasks.send_daily_reminders",
+        "at": os.environ.get("REMINDERS_AT", "08:00"),
+    },
+    "prune": {
+        "task": "portal.background.tasks.task_results_prune",
+        "at": os.environ.get("TASKS_PRUNE_AT", "03:30"),
+    },
+}
+TASKS_KEEP_SUCCESSFUL_DAYS = int(os.environ.get("TASKS_KEEP_SUCCESSFUL_DAYS", 7))
+TASKS_KEEP_FAILED_DAYS = int(os.environ.get("TASKS_KEEP_FAILED_DAYS", 30))
 
 ERP_SYNC_POLL_SECONDS = float(os.environ.get("ERP_SYNC_POLL_SECONDS", 1))
 ERP_SYNC_RECONCILE_SECONDS = float(os.environ.get("ERP_SYNC_RECONCILE_SECONDS", 60))
 ORDER_LIST_PAGE_SIZE = 25
 # "Contrato Assinado" uploads (contracts.uploads): PDF, JPEG or PNG up to this size.
 SIGNED_CONTRACT_MAX_BYTES = int(os.environ.get("SIGNED_CONTRACT_MAX_BYTES", 10 * 1024 * 1024))
+# No request body beyond the largest upload and its form is read (portal.request_limits).
+MAX_REQUEST_BYTES = SIGNED_CONTRACT_MAX_BYTES + 64 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "portal.request_limits.RequestSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 LOGGING = {
     "version": 1,

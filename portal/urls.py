@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("portal.accounts.urls")),
     path("", include("proposals.urls")),
     path("pedidos/<int:numero>/contrato/", include("contracts.urls")),
+    path("notificacoes/", include("notifications.urls")),
 ]

@@ -5,9 +5,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from portal.accounts.admin_site import ReadOnlyModelAdmin, ReadOnlyTabularInline
+from portal.documents.downloads import stored_file_response
 from portal.formats import brl, date_br, datetime_br, quantity_br
 from proposals.documents import proposal_pdf_filename, proposal_pdf_to_serve
-from proposals.downloads import stored_file_response
 from proposals.models import (
     Approval,
     Attachment,
@@ -77,10 +77,36 @@ class StatusChangeInline(ReadOnlyTabularInline):
         return datetime_br(change.changed_at)
 
 
+class ErpPresenceFilter(admin.SimpleListFilter):
+    """Orders the ERP deleted stay here (evidence) but never on the customer's pages."""
+
+    title = "no ERP"
+    parameter_name = "no_erp"
+
+    def lookups(self, request, model_admin):
+        return [("ativos", "Presentes no ERP"), ("removidos", "Removidos do ERP")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "ativos":
+            return queryset.filter(removed_at__isnull=True)
+        if self.value() == "removidos":
+            return queryset.filter(removed_at__isnull=False)
+        return queryset
+
+
 @admin.register(Order)
 class OrderAdmin(ReadOnlyModelAdmin):
-    list_display = ["number", "customer", "status", "issued", "valid", "total_brl", "approved"]
-    list_filter = ["status"]
+    list_display = [
+        "number",
+        "customer",
+        "status",
+        "issued",
+        "valid",
+        "total_brl",
+        "approved",
+        "erp_presence",
+    ]
+    list_filter = ["status", ErpPresenceFilter]
     list_select_related = ["customer", "tenant"]
     search_fields = ["=number", "customer__name", "customer__cpf_cnpj"]
     ordering = ["-number"]
@@ -102,8 +128,8 @@ class OrderAdmin(ReadOnlyModelAdmin):
             },
         ),
         ("Documentos", {"fields": ["documents"]}),
-        ("Aprovação", {"fields": ["approved", "approved_by"]}),
-        ("ERP", {"fields": ["erp_id", "erp_version", "notes"]}),
+        ("Aprovação", {"fields": ["approved", "approved_by", "approval_evidence"]}),
+        ("ERP", {"fields": ["erp_id", "erp_version", "erp_presence", "notes"]}),
     ]
     readonly_fields = [
         "issued",
@@ -115,6 +141,8 @@ class OrderAdmin(ReadOnlyModelAdmin):
         "total_brl",
         "approved",
         "documents",
+        "approval_evidence",
+        "erp_presence",
     ]
 
     def get_urls(self):
@@ -174,6 +202,27 @@ class OrderAdmin(ReadOnlyModelAdmin):
             url = reverse("admin:contracts_contract_pdf", args=[contract.pk])
             links.append((url, f"Contrato: {contract.title}"))
         return format_html_join(" · ", '<a href="{}">{}</a>', links)
+
+    @admin.display(description="no ERP", ordering="removed_at")
+    def erp_presence(self, order):
+        if order.removed_at is None:
+            return "Presente"
+        return f"Removido do ERP em {datetime_br(order.removed_at)} (mantido como registro)"
+
+    @admin.display(description="aprovação no portal")
+    def approval_evidence(self, order):
+        approval = Approval.objects.filter(order=order).select_related("user").first()
+        if approval is None:
+            return "—"
+        url = reverse("admin:proposals_approval_change", args=[approval.pk])
+        return format_html(
+            '<a href="{}">Aprovada por {} em {} (versão {}, IP {})</a>',
+            url,
+            approval.user.email,
+            datetime_br(approval.approved_at),
+            approval.order_version,
+            approval.ip_address or "—",
+        )
 
     @admin.display(description="emissão", ordering="issued_on")
     def issued(self, order):

@@ -8,4 +8,4 @@ class ProposalsConfig(AppConfig):
     def ready(self):
         # WeasyPrint's import (~0.5 s) and the PDF stylesheet are paid when a process starts,
         # never by a customer's request.
-        from proposals import pdf  # noqa: F401
+        from portal.documents import pdf  # noqa: F401

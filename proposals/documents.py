@@ -2,25 +2,36 @@
 
 `proposal_pdf_ensure` is the one way to get it: on a customer's first request, at approval, and
 ahead of time by a task the ERP follower queues for new versions of PRO orders (proposals.tasks;
-a bulk initial mirror does not render). Two simultaneous first requests render once: the
-order's row is locked while rendering (SELECT … FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE
-transactions take the write lock).
+a bulk initial mirror does not render). It renders outside any transaction and stores the
+result once (portal.documents.stored): two simultaneous first requests may both render, one row
+and one file are kept.
 """
 
-import hashlib
 import logging
 import time
-import uuid
 
-from django.core.files.base import ContentFile
-from django.db import transaction
 from django.utils import timezone
 from django_scopes import scope
 
+from portal.documents.pdf import company_for, render_pdf
+from portal.documents.stored import document_store_once
 from proposals.models import Order, ProposalDocument
-from proposals.pdf import proposal_pdf_render
 
 logger = logging.getLogger(__name__)
+
+
+def proposal_pdf_render(*, order: Order) -> bytes:
+    """The proposal of `order` as the mirror holds it now (its `erp_version`)."""
+    return render_pdf(
+        "pdf/proposal.html",
+        {
+            "company": company_for(order.tenant),
+            "order": order,
+            "customer": order.customer,
+            "items": list(order.items.all()),
+            "installments": list(order.installments.all()),
+        },
+    )
 
 
 def proposal_pdf_filename(order: Order) -> str:
@@ -60,40 +71,58 @@ def proposal_pdf_ensure(*, order: Order) -> ProposalDocument:
         return _ensure(order)
 
 
+# A render that the mirror overtakes is thrown away and redone for the new version; the mirror
+# commits one version of an order at a time, so a second overtaking in a row is already rare.
+RENDER_ATTEMPTS = 3
+
+
+class _OrderChanged(Exception):
+    """The mirror committed a new version of the order while it was being rendered."""
+
+
+def _render_unchanged(order: Order) -> bytes:
+    """The PDF of `order`, only if the mirror did not change the order meanwhile.
+
+    No row is locked while WeasyPrint runs, so its reads (items, installments) could straddle a
+    mirror commit; every commit bumps erp_version, so an unchanged version means one snapshot.
+    """
+    started = time.perf_counter()
+    content = proposal_pdf_render(order=order)
+    if not Order.objects.filter(pk=order.pk, erp_version=order.erp_version).exists():
+        raise _OrderChanged
+    logger.info(
+        "Proposal %s v%s rendered in %.0f ms",
+        order.number,
+        order.erp_version,
+        (time.perf_counter() - started) * 1000,
+    )
+    return content
+
+
+def _store_current(order_pk: int) -> ProposalDocument:
+    """The stored PDF of the order's version as the mirror has it now, rendered if missing."""
+    current = Order.objects.select_related("tenant", "customer").get(pk=order_pk)
+    return document_store_once(
+        stored=lambda: _stored(current),
+        render=lambda: _render_unchanged(current),
+        build=lambda **file: ProposalDocument(
+            tenant=current.tenant,
+            order=current,
+            erp_version=current.erp_version,
+            created_at=timezone.now(),
+            **file,
+        ),
+        folder=current.tenant.slug,
+    )
+
+
 def _ensure(order: Order) -> ProposalDocument:
     document = _stored(order)
     if document is not None:
         return document
-    with transaction.atomic():
-        locked = (
-            Order.objects.select_for_update(of=("self",))
-            .select_related("tenant", "customer")
-            .get(pk=order.pk)
-        )
-        document = _stored(locked)
-        if document is not None:
-            return document  # rendered by whoever held the lock before us
-        started = time.perf_counter()
-        content = proposal_pdf_render(order=locked)
-        document = ProposalDocument(
-            tenant=locked.tenant,
-            order=locked,
-            erp_version=locked.erp_version,
-            size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-            created_at=timezone.now(),
-        )
-        name = f"{locked.tenant.slug}/{uuid.uuid4().hex}.pdf"
-        document.file.save(name, ContentFile(content), save=False)
+    for _attempt in range(RENDER_ATTEMPTS - 1):
         try:
-            document.save()
-        except Exception:
-            document.file.delete(save=False)
-            raise
-    logger.info(
-        "Proposal %s v%s rendered in %.0f ms",
-        locked.number,
-        locked.erp_version,
-        (time.perf_counter() - started) * 1000,
-    )
-    return document
+            return _store_current(order.pk)
+        except _OrderChanged:
+            continue
+    return _store_current(order.pk)

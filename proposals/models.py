@@ -57,8 +57,11 @@ class Order(models.Model):
     erp_version = models.BigIntegerField("versão no ERP")
     erp_updated_at = models.DateTimeField("atualizado no ERP", null=True, blank=True)
     # Number, texts and items' texts without accents, in lower case (proposals.search): what
-    # the PEDIDOS search matches, on both databases; PostgreSQL adds a trigram index (0004).
+    # the PEDIDOS search matches, on both databases; PostgreSQL adds a trigram index (0006).
     search_text = models.TextField("texto de busca", blank=True, default="")
+    # Deleted in the ERP: gone from the customer's pages (every selector skips it), kept with its
+    # approval, uploads, contract and history as evidence, for staff and support in admin.
+    removed_at = models.DateTimeField("removido do ERP em", null=True, blank=True)
 
     objects = ScopedManager(tenant="tenant")
 
@@ -67,7 +70,12 @@ class Order(models.Model):
         verbose_name_plural = "pedidos"
         constraints = [
             models.UniqueConstraint(fields=["tenant", "erp_id"], name="order_erp_id_per_tenant"),
-            models.UniqueConstraint(fields=["tenant", "number"], name="order_number_per_tenant"),
+            # A number the ERP freed (its order deleted) may come back on another order.
+            models.UniqueConstraint(
+                fields=["tenant", "number"],
+                condition=models.Q(removed_at__isnull=True),
+                name="order_number_per_tenant",
+            ),
         ]
         indexes = [
             # Keyset pagination of a customer's orders: newest issue date first, then number.
@@ -190,6 +198,9 @@ class Attachment(models.Model):
         verbose_name="enviado por",
     )
     uploaded_from = models.GenericIPAddressField("enviado do IP", null=True, blank=True)
+    # A "Contrato Assinado" the customer sent for a contract the ERP changed afterwards: kept as
+    # history, never counted (erp_sync's mirror sets it).
+    voided_at = models.DateTimeField("anulado em", null=True, blank=True)
 
     objects = ScopedManager(tenant="tenant")
 
@@ -294,8 +305,9 @@ class Approval(models.Model):
     """Evidence of a customer's approval. One per order: the constraint makes it idempotent."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, verbose_name="empresa")
+    # Evidence: nothing deletes an approved order (the mirror marks it removed).
     order = models.OneToOneField(
-        Order, on_delete=models.CASCADE, related_name="approval", verbose_name="pedido"
+        Order, on_delete=models.PROTECT, related_name="approval", verbose_name="pedido"
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name="usuário"

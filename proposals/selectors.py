@@ -53,9 +53,13 @@ class OrderPage:
 
 
 def _customer_orders(*, tenant: Tenant | None, user: User) -> QuerySet[Order]:
+    """Every read of a customer's orders starts here: their own, live ones (an order the ERP
+    deleted is kept as evidence for staff, never shown to the customer)."""
     if tenant is None or user.customer_id is None or user.tenant_id != tenant.pk:
         return Order.objects.none()
-    return Order.objects.filter(tenant=tenant, customer_id=user.customer_id)
+    return Order.objects.filter(
+        tenant=tenant, customer_id=user.customer_id, removed_at__isnull=True
+    )
 
 
 def order_list_latest_for_user(

@@ -1,27 +1,46 @@
 """Writes on orders: the customer's approval, written through to the ERP's row, and the
-customer's decline, handed to the ERP as an event."""
+customer's decline, handed to the ERP as an event.
 
-import json
+Approving needs the order and the state of its contract, so this module sits above both
+proposals' and contracts' models and selectors (DESIGN.md, "Layout"). The mirror sits above it:
+callers hand in `remirror`, the mirror's re-read of one order (erp_sync.mirror.erp_sync_order).
+"""
+
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from contracts.models import SignatureMode
 from contracts.selectors import signed_contract_current
-from erp_sync.models import ErpPedido, ErpPortalEvento
+from erp_sync.gateway import ErpEvent, erp_event_add, erp_order_is_open, erp_order_mark_approved
 from erp_sync.router import erp_alias, erp_is_portal_database
-from erp_sync.services import erp_sync_order
+from notifications.tasks import (
+    notify_approval_confirmation,
+    notify_company_proposal_approved,
+    notify_company_proposal_declined,
+)
 from portal import formats
 from portal.accounts.models import User
+from portal.background.queue import enqueue_on_commit
 from proposals.documents import proposal_pdf_ensure
 from proposals.models import Approval, Decline, Order, OrderStatus
 
 logger = logging.getLogger(__name__)
+
+# Re-reads one order from the ERP into the portal: called as remirror(tenant=…, erp_id=…).
+Remirror = Callable[..., object]
+
+
+CONTRACT_CHANGED = (
+    "O contrato foi alterado pela empresa depois do envio do Contrato Assinado. Baixe o "
+    "contrato atualizado, assine e envie novamente antes de aprovar a proposta."
+)
 
 
 def order_declined_as_is(*, order: Order) -> Decline | None:
@@ -71,13 +90,15 @@ def order_approval_blockers(*, order: Order, today: date | None = None) -> list[
         )
     contract = getattr(order, "contract", None)
     if contract is not None and not contract.is_signed:
-        if contract.signature_mode == "DIGITAL":
+        if contract.signature_mode == SignatureMode.DIGITAL:
             reasons.append(
                 _(
                     "O contrato precisa ser assinado digitalmente por todos os signatários "
                     "antes da aprovação."
                 )
             )
+        elif contract.changed_after_signing:
+            reasons.append(CONTRACT_CHANGED)
         else:
             reasons.append(_("Envie o contrato assinado antes de aprovar a proposta."))
     return reasons
@@ -144,28 +165,22 @@ class _ErpRefused(Exception):
 
 def _erp_approve(*, order: Order, user: User, seen_version: int, now, ip_address: str | None):
     """The write-through: one conditional UPDATE on erp_pedido, plus the portal event row."""
-    updated = ErpPedido.objects.filter(
-        id=order.erp_id,
-        empresa_id=order.tenant.erp_company_id,
-        status=OrderStatus.PROPOSAL,
-        versao=seen_version,
-    ).update(
-        status=OrderStatus.APPROVED,
-        aprovado_em=now,
-        aprovado_por=user.email,
-        versao=F("versao") + 1,
+    company = order.tenant.erp_company_id
+    approved = erp_order_mark_approved(
+        company_id=company,
+        erp_id=order.erp_id,
+        seen_version=seen_version,
+        approved_by=user.email,
+        now=now,
     )
-    if updated != 1:
+    if not approved:
         raise _ErpRefused
-    ErpPortalEvento.objects.create(
-        empresa_id=order.tenant.erp_company_id,
-        pedido_id=order.erp_id,
-        tipo="PROPOSTA_APROVADA",
-        dados=json.dumps(
-            {"email": user.email, "ip": ip_address, "versao": seen_version},
-            ensure_ascii=False,
-        ),
-        criado_em=now,
+    erp_event_add(
+        company_id=company,
+        erp_id=order.erp_id,
+        kind=ErpEvent.PROPOSAL_APPROVED,
+        data={"email": user.email, "ip": ip_address, "versao": seen_version},
+        now=now,
     )
 
 
@@ -177,6 +192,7 @@ def _record_approval(
     now,
     ip_address,
     user_agent,
+    remirror: Remirror,
     proposal_sha256="",
     signed_contract_sha256="",
 ) -> Approval:
@@ -191,7 +207,11 @@ def _record_approval(
         proposal_sha256=proposal_sha256,
         signed_contract_sha256=signed_contract_sha256,
     )
-    erp_sync_order(tenant=order.tenant, erp_id=order.erp_id)
+    remirror(tenant=order.tenant, erp_id=order.erp_id)
+    # The customer's confirmation (with the approved PDF) and the company's notice, once the
+    # approval commits; the customer never waits for the mail server.
+    for notify in (notify_approval_confirmation, notify_company_proposal_approved):
+        enqueue_on_commit(notify, tenant_id=order.tenant_id, approval_id=approval.pk)
     return approval
 
 
@@ -207,10 +227,14 @@ def _record_approval_after_erp(**record) -> Approval | None:
         return None
 
 
-def _outcome_after_refusal(*, order: Order, user: User) -> ApprovalResult:
+def _outcome_after_refusal(*, order: Order, remirror: Remirror) -> ApprovalResult:
     """Nothing was approved: re-mirror the order and tell the customer what the ERP says now."""
-    erp_sync_order(tenant=order.tenant, erp_id=order.erp_id)
-    current = Order.objects.filter(pk=order.pk).select_related("contract").first()
+    remirror(tenant=order.tenant, erp_id=order.erp_id)
+    current = (
+        Order.objects.filter(pk=order.pk, removed_at__isnull=True)
+        .select_related("contract")
+        .first()
+    )
     if current is None:
         return ApprovalResult(
             ApprovalOutcome.NOT_ALLOWED, _("Esta proposta não está mais disponível no sistema.")
@@ -231,6 +255,7 @@ def order_approve(
     order: Order,
     user: User,
     seen_version: int,
+    remirror: Remirror,
     ip_address: str | None = None,
     user_agent: str = "",
 ) -> ApprovalResult:
@@ -239,7 +264,8 @@ def order_approve(
     The ERP's row is the arbiter: `UPDATE … WHERE status='PRO' AND versao=<seen>` matches once.
     One database: the ERP write, the event and the portal's Approval share one transaction.
     Two databases: the ERP first, then the portal; if the portal part fails, the next sync
-    repairs the order's status from the ERP.
+    repairs the order's status from the ERP. `remirror` brings the ERP's order into the portal
+    after the approval and after a refusal (erp_sync.mirror.erp_sync_order).
     """
     if Approval.objects.filter(order=order).exists():
         return _result(ApprovalOutcome.ALREADY_APPROVED, order)
@@ -276,13 +302,17 @@ def order_approve(
         if erp_is_portal_database():
             with transaction.atomic():
                 _erp_approve(**record)
-                approval = _record_approval(**record, user_agent=user_agent, **evidence)
+                approval = _record_approval(
+                    **record, user_agent=user_agent, remirror=remirror, **evidence
+                )
         else:
             with transaction.atomic(using=erp_alias()):
                 _erp_approve(**record)
-            approval = _record_approval_after_erp(**record, user_agent=user_agent, **evidence)
+            approval = _record_approval_after_erp(
+                **record, user_agent=user_agent, remirror=remirror, **evidence
+            )
     except _ErpRefused:
-        return _outcome_after_refusal(order=order, user=user)
+        return _outcome_after_refusal(order=order, remirror=remirror)
     except IntegrityError:
         # The other click of a double click recorded the Approval first.
         return _result(ApprovalOutcome.ALREADY_APPROVED, order)
@@ -332,26 +362,13 @@ def order_decline_blockers(*, order: Order) -> list[str]:
     return []
 
 
-def _erp_still_shows(*, order: Order, seen_version: int) -> bool:
-    """The ERP's row is still the open proposal the customer saw."""
-    return ErpPedido.objects.filter(
-        id=order.erp_id,
-        empresa_id=order.tenant.erp_company_id,
-        status=OrderStatus.PROPOSAL,
-        versao=seen_version,
-    ).exists()
-
-
 def _erp_decline_event(*, order: Order, user: User, reason: str, seen_version, now, ip_address):
-    ErpPortalEvento.objects.create(
-        empresa_id=order.tenant.erp_company_id,
-        pedido_id=order.erp_id,
-        tipo="PROPOSTA_RECUSADA",
-        dados=json.dumps(
-            {"reason": reason, "email": user.email, "ip": ip_address, "versao": seen_version},
-            ensure_ascii=False,
-        ),
-        criado_em=now,
+    erp_event_add(
+        company_id=order.tenant.erp_company_id,
+        erp_id=order.erp_id,
+        kind=ErpEvent.PROPOSAL_DECLINED,
+        data={"reason": reason, "email": user.email, "ip": ip_address, "versao": seen_version},
+        now=now,
     )
 
 
@@ -369,13 +386,22 @@ def _record_decline(*, order, user, reason, seen_version, now, ip_address, user_
 
 
 def order_decline_notify(*, decline: Decline) -> None:
-    """After the decline commits: the call point of the tenant's "proposta recusada" mail
-    (to its notification e-mail, with the reason), which the notifications module sends."""
+    """The tenant's "proposta recusada" mail (to its notification e-mail, with the reason),
+    queued once the decline commits; the customer never waits for the mail server."""
     logger.info(
         "Order %s declined by %s (version %s)",
         decline.order.number,
         decline.user.email,
         decline.order_version,
+    )
+    enqueue_on_commit(
+        notify_company_proposal_declined,
+        tenant_id=decline.tenant_id,
+        order_id=decline.order_id,
+        user_id=decline.user_id,
+        decline_id=decline.pk,
+        reason=decline.reason,
+        declined_at=decline.declined_at.isoformat(),
     )
 
 
@@ -385,6 +411,7 @@ def order_decline(
     user: User,
     reason: str,
     seen_version: int,
+    remirror: Remirror,
     ip_address: str | None = None,
     user_agent: str = "",
 ) -> DeclineResult:
@@ -392,7 +419,9 @@ def order_decline(
 
     The portal records the decline and hands it to the ERP as a PROPOSTA_RECUSADA event; the
     ERP decides what follows (a new version, a cancellation). Idempotent: one decline per
-    version. One database: the event and the Decline share one transaction.
+    version. One database: the event and the Decline share one transaction. `remirror` brings
+    the ERP's order into the portal when the ERP no longer shows what the customer saw
+    (erp_sync.mirror.erp_sync_order).
     """
     reason = reason.strip()
     if not reason:
@@ -422,8 +451,10 @@ def order_decline(
         "ip_address": ip_address,
     }
     try:
-        if not _erp_still_shows(order=order, seen_version=seen_version):
-            erp_sync_order(tenant=order.tenant, erp_id=order.erp_id)
+        if not erp_order_is_open(
+            company_id=order.tenant.erp_company_id, erp_id=order.erp_id, seen_version=seen_version
+        ):
+            remirror(tenant=order.tenant, erp_id=order.erp_id)
             return DeclineResult(
                 DeclineOutcome.CHANGED,
                 _(
@@ -451,7 +482,7 @@ def order_decline(
             )
             % {"number": number},
         )
-    transaction.on_commit(lambda: order_decline_notify(decline=decline))
+    order_decline_notify(decline=decline)
     return DeclineResult(
         DeclineOutcome.DECLINED,
         _("Proposta %(number)s recusada. A empresa recebeu o seu motivo.") % {"number": number},

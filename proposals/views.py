@@ -3,7 +3,7 @@ attachments, and the version an open order page polls."""
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,19 +11,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from contracts import selectors as contract_selectors
+from erp_sync.mirror import erp_sync_order
+from portal.documents.downloads import stored_file_response
+from portal.http import SeeOther
 from proposals import documents, selectors, services, snapshots
-from proposals.downloads import stored_file_response
 from proposals.forms import DeclineForm, OrderFilterForm
 from proposals.timeline import order_timeline
 
 PAGE_PARAMETERS = ("apos", "antes")
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
-
-
-class SeeOther(HttpResponseRedirect):
-    """303: after a POST, the browser GETs the detail page (never re-POSTs it)."""
-
-    status_code = 303
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -132,6 +128,7 @@ def order_approve(request, numero: int):
         order=order,
         user=request.user,
         seen_version=seen_version,
+        remirror=erp_sync_order,
         ip_address=request.META.get("REMOTE_ADDR"),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
@@ -171,6 +168,7 @@ def order_decline(request, numero: int):
         user=request.user,
         reason=form.cleaned_data["motivo"],
         seen_version=order.erp_version if seen_version is None else seen_version,
+        remirror=erp_sync_order,
         ip_address=request.META.get("REMOTE_ADDR"),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )

@@ -1,7 +1,10 @@
 """Shared fixtures: two tenants on their own hosts, customers, logins, and the ERP tables.
 
-Every test runs with django-scopes disabled for its own setup code; requests made through the
-test client still run inside their tenant's scope (portal.middleware.TenantMiddleware).
+django-scopes is disabled while fixtures are built (pretix's way), never for a test's body: a
+body that reads tenant-scoped rows says so (`scopes_disabled()`, or `scope(tenant=…)` where the
+code under test should run scoped), so a service that forgets its own scope fails its test.
+Requests made through the test client run inside their tenant's scope
+(portal.middleware.TenantMiddleware).
 """
 
 import os
@@ -60,14 +63,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _remove_test_media():
-    """settings_test stores files in a fresh temporary folder; remove it after the run."""
+def _remove_test_files():
+    """settings_test keeps files, the cache and a SQLite test database in a fresh temporary
+    folder; remove it after the run."""
     yield
-    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+    shutil.rmtree(settings.TEST_DIR, ignore_errors=True)
 
 
-@pytest.fixture(autouse=True)
-def _no_scopes():
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef, request):
     with scopes_disabled():
         yield
 

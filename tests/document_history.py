@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django_scopes import scopes_disabled
 
+from erp_sync.mirror import erp_sync_tenant
 from erp_sync.models import ErpPedido, ErpPedidoContrato
-from erp_sync.services import erp_sync_tenant
 from proposals.models import Attachment, AttachmentOrigin, Order
 from tests.contracts.samples import pdf_bytes
 from tests.erp_builders import erp_anexo, erp_cliente, erp_pedido
@@ -50,6 +51,7 @@ def signed_upload_send(client, number: int, content: bytes, name: str):
     )
 
 
+@scopes_disabled()  # builds data, as a fixture would
 def order_with_documents(
     tenant,
     user,

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import factory
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from contracts.models import Contract, SignatureMode
 from portal.accounts.models import Customer, Tenant, TenantDomain, User
@@ -91,7 +92,8 @@ class OrderFactory(factory.django.DjangoModelFactory):
     def search_text(obj, create, extracted, **kwargs):
         """What the mirror writes with every order: the PEDIDOS search's text."""
         if create:
-            search_text_refresh(order_ids=[obj.pk])
+            with scopes_disabled():
+                search_text_refresh(order_ids=[obj.pk])
 
 
 class OrderItemFactory(factory.django.DjangoModelFactory):
@@ -115,7 +117,8 @@ class OrderItemFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def order_search_text(obj, create, extracted, **kwargs):
         if create:
-            search_text_refresh(order_ids=[obj.order_id])
+            with scopes_disabled():
+                search_text_refresh(order_ids=[obj.order_id])
 
 
 class InstallmentFactory(factory.django.DjangoModelFactory):

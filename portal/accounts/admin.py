@@ -9,7 +9,6 @@ from django.contrib.auth.password_validation import (
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
-from erp_sync.selectors import erp_company_has_rows
 from portal.accounts import services
 from portal.accounts.admin_site import (
     AccessRuleMixin,
@@ -18,8 +17,8 @@ from portal.accounts.admin_site import (
     ReadOnlyModelAdmin,
     is_support_admin,
 )
-from portal.accounts.models import Customer, Tenant, TenantDomain, User
-from portal.formats import datetime_br
+from portal.accounts.models import Customer, Tenant, TenantDomain, User, normalize_email
+from portal.formats import cpf_cnpj_br, datetime_br
 
 # Logins are managed by role (portal.accounts.admin_site.AccessRuleMixin), not by groups.
 admin.site.unregister(Group)
@@ -126,27 +125,24 @@ class TenantAdmin(AccessRuleMixin, admin.ModelAdmin):
         for domain in sorted(domains, key=lambda d: d.is_primary):
             domain.save()
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if "erp_company_id" in form.changed_data or not change:
-            has_rows = erp_company_has_rows(empresa_id=obj.erp_company_id)
-            if has_rows is False:
-                self.message_user(
-                    request,
-                    f"Atenção: o ERP não tem nenhum cliente nem pedido da empresa "
-                    f"{obj.erp_company_id} (empresa_id). Confira o número: com ele, o portal "
-                    "desta empresa fica vazio.",
-                    messages.WARNING,
-                )
-
 
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyModelAdmin):
-    list_display = ["name", "erp_id", "cpf_cnpj", "email", "is_active"]
+    list_display = ["name", "erp_id", "document", "email", "is_active", "erp_presence"]
     list_filter = ["is_active"]
     search_fields = ["name", "cpf_cnpj", "email", "=erp_id"]
-    fields = ["name", "erp_id", "cpf_cnpj", "email", "is_active", "logins"]
-    readonly_fields = ["logins"]
+    fields = ["name", "erp_id", "document", "email", "is_active", "erp_presence", "logins"]
+    readonly_fields = ["logins", "erp_presence", "document"]
+
+    @admin.display(description="CPF/CNPJ", ordering="cpf_cnpj")
+    def document(self, customer):
+        return cpf_cnpj_br(customer.cpf_cnpj) or "—"
+
+    @admin.display(description="no ERP", ordering="removed_at")
+    def erp_presence(self, customer):
+        if customer.removed_at is None:
+            return "Presente"
+        return f"Removido do ERP em {datetime_br(customer.removed_at)} (mantido como registro)"
 
     @admin.display(description="logins no portal")
     def logins(self, customer):
@@ -178,7 +174,7 @@ class UserAdminForm(forms.ModelForm):
         return self.request_tenant or self.instance.tenant
 
     def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
+        return normalize_email(self.cleaned_data["email"])
 
     def sets_temporary_password(self, cleaned: dict) -> bool:
         return bool(cleaned.get("temporary_password"))

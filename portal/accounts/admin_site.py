@@ -1,8 +1,10 @@
 """The one admin site at /admin/: support on the support host, each tenant's staff on its hosts."""
 
 from django.contrib import admin
+from django.contrib.admin import SimpleListFilter
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
+from django.db.models.constants import LOOKUP_SEP
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -97,6 +99,29 @@ class AccessRuleMixin:
     def has_delete_permission(self, request, obj=None):
         return self.may(request, "delete")
 
+    def lookup_allowed(self, lookup, value, request=None):
+        """Only the filters the list shows (and its date hierarchy); the password never.
+
+        Django also takes any local field from the URL (`?password__regex=^pbkdf2…`): a list
+        that answers "some rows" or "none" is an oracle that rebuilds a hidden value one
+        character at a time. Anything else is refused (400) before a query runs.
+        """
+        parts = lookup.split(LOOKUP_SEP)
+        if "password" in parts or parts[0] not in self._filter_roots(request):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def _filter_roots(self, request) -> set[str]:
+        roots = {self.date_hierarchy} if self.date_hierarchy else set()
+        filters = self.get_list_filter(request) if request is not None else self.list_filter
+        for item in filters:
+            if isinstance(item, type) and issubclass(item, SimpleListFilter):
+                roots.add(item.parameter_name)
+            else:
+                path = item[0] if isinstance(item, tuple | list) else item
+                roots.add(path.split(LOOKUP_SEP)[0])
+        return roots
+
 
 class PortalModelAdmin(AccessRuleMixin, admin.ModelAdmin):
     """Lists show the tenant column to support, who sees every tenant at once."""
@@ -133,3 +158,26 @@ class LabelledInlineFormSet(BaseInlineFormSet):
         row = "" if index is None else f" ({index + 1})"
         for field in form.fields.values():
             field.widget.attrs.setdefault("aria-label", f"{field.label}{row}")
+
+
+# What support may do in a library's admin besides reading: lift a lockout (delete its attempt).
+LIBRARY_SUPPORT_ACTIONS = {"axes.AccessAttempt": frozenset({"view", "delete"})}
+
+
+def admin_site_adopt_library_admins(site: admin.AdminSite) -> None:
+    """Every list at /admin/ under the portal's rules, a library's too (axes, django-tasks):
+    support only, read-only unless LIBRARY_SUPPORT_ACTIONS says more, filters as listed."""
+    for model, model_admin in list(site._registry.items()):
+        if isinstance(model_admin, AccessRuleMixin):
+            continue
+        library_admin = type(model_admin)
+        actions = LIBRARY_SUPPORT_ACTIONS.get(model._meta.label, VIEW_ONLY)
+        site.unregister(model)
+        site.register(
+            model,
+            type(
+                library_admin.__name__,
+                (AccessRuleMixin, library_admin),
+                {"support_actions": actions},
+            ),
+        )

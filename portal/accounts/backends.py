@@ -1,6 +1,6 @@
 from django.contrib.auth.backends import ModelBackend
 
-from portal.accounts.models import User
+from portal.accounts.models import User, normalize_email
 from portal.accounts.selectors import user_for_login
 
 
@@ -38,14 +38,17 @@ class TenantEmailBackend(ModelBackend):
         if request.tenant is None and not request.is_support_host:
             return None
         user = user_for_login(tenant=request.tenant, email=username)
-        if user is None:
-            User().set_password(password)  # same work as a real check: no timing oracle
+        if user is None or not user_belongs_to_request(user, request):
+            User().set_password(password)  # one hash, as on every other path: no timing oracle
             return None
-        if not user_belongs_to_request(user, request):
+        if not user.check_password(password):
             return None
-        if user.check_password(password) and self.user_can_authenticate(user):
-            return user
-        return None
+        if not self.user_can_authenticate(user):
+            # The right password of a login that may not log in: the form says why, without
+            # checking the password a second time.
+            request.login_refused_user = user
+            return None
+        return user
 
     def user_can_authenticate(self, user):
         return user_may_log_in(user)
@@ -58,7 +61,9 @@ class TenantEmailBackend(ModelBackend):
 
 
 def axes_username(request, credentials) -> str:
-    """Axes locks per (tenant, e-mail) + IP: the same e-mail at another company is another key."""
-    email = ((credentials or {}).get("username") or request.POST.get("username", "")).lower()
+    """Axes locks per (tenant, e-mail) + IP: the same e-mail at another company is another key.
+
+    The e-mail in the key is the one the login is looked up by (normalize_email)."""
+    email = normalize_email((credentials or {}).get("username") or request.POST.get("username", ""))
     tenant = getattr(request, "tenant", None)
-    return f"{tenant.slug if tenant else '_support'}:{email.strip()}"
+    return f"{tenant.slug if tenant else '_support'}:{email}"

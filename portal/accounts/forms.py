@@ -3,9 +3,8 @@ from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from portal.accounts.backends import user_belongs_to_request, user_may_log_in
-from portal.accounts.models import Tenant, User
-from portal.accounts.selectors import user_for_login
+from portal.accounts.backends import user_may_log_in
+from portal.accounts.models import Tenant, User, normalize_email
 
 
 class LoginForm(auth_forms.AuthenticationForm):
@@ -25,18 +24,10 @@ class LoginForm(auth_forms.AuthenticationForm):
     }
 
     def get_invalid_login_error(self):
-        # Only someone who knows the password learns that the login exists but is disabled.
-        if getattr(self.request, "axes_locked_out", False):
-            return super().get_invalid_login_error()
-        user = user_for_login(
-            tenant=self.request.tenant, email=self.cleaned_data.get("username", "")
-        )
-        if (
-            user is None
-            or not user_belongs_to_request(user, self.request)
-            or user_may_log_in(user)
-            or not user.check_password(self.cleaned_data.get("password"))
-        ):
+        # Only someone who knows the password learns that the login exists but is disabled
+        # (TenantEmailBackend checked it, once, and left the login on the request).
+        user = getattr(self.request, "login_refused_user", None)
+        if user is None or getattr(self.request, "axes_locked_out", False):
             return super().get_invalid_login_error()
         code = "inactive" if not user.is_active else "customer_inactive"
         return ValidationError(self.error_messages[code], code=code)
@@ -74,6 +65,6 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         if self.tenant is None:
             return []
         users = User.objects.select_related("customer", "tenant").filter(
-            tenant=self.tenant, email__iexact=email.strip(), is_active=True
+            tenant=self.tenant, email=normalize_email(email), is_active=True
         )
         return [user for user in users if user_may_log_in(user)]

@@ -1,3 +1,6 @@
+import time
+
+from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser
@@ -23,6 +26,36 @@ class TenantAuthenticationMiddleware(AuthenticationMiddleware):
 
     def process_request(self, request):
         request.user = SimpleLazyObject(lambda: get_request_user(request))
+
+
+SESSION_REFRESHED_AT = "_refreshed_at"
+
+
+def session_stamp_refresh(sender, request, user, **kwargs):
+    """On login (user_logged_in): the session being saved is as fresh as it gets."""
+    request.session[SESSION_REFRESHED_AT] = int(time.time())
+
+
+class SessionIdleRefreshMiddleware:
+    """Sessions end after SESSION_COOKIE_AGE of idle time, not that long after the login.
+
+    A logged-in user's session is saved again (new expiry in the database, the cache and the
+    cookie) once its last save is SESSION_REFRESH_SECONDS old. SESSION_SAVE_EVERY_REQUEST
+    would write the database and the cache on every page instead.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        # After the view: a logout has left an anonymous user and an empty session.
+        if request.user.is_authenticated:
+            now = int(time.time())
+            refreshed_at = request.session.get(SESSION_REFRESHED_AT, 0)
+            if now - refreshed_at >= settings.SESSION_REFRESH_SECONDS:
+                request.session[SESSION_REFRESHED_AT] = now
+        return response
 
 
 class PasswordChangeRequiredMiddleware:

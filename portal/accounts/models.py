@@ -1,3 +1,5 @@
+import unicodedata
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.cache import cache
 from django.core.validators import RegexValidator
@@ -7,6 +9,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django_scopes import ScopedManager
 
+from portal.formats import validate_cnpj
+
 
 class Tenant(models.Model):
     """An ERP company that offers the portal to its customers."""
@@ -15,7 +19,7 @@ class Tenant(models.Model):
     slug = models.SlugField("identificador", max_length=50, unique=True)
     erp_company_id = models.BigIntegerField("empresa no ERP (empresa_id)", unique=True)
     legal_name = models.CharField("razão social", max_length=200, blank=True)
-    cnpj = models.CharField("CNPJ", max_length=18, blank=True)
+    cnpj = models.CharField("CNPJ", max_length=18, blank=True, validators=[validate_cnpj])
     address = models.CharField("endereço", max_length=300, blank=True)
     phone = models.CharField("telefone", max_length=40, blank=True)
     email = models.EmailField("e-mail", blank=True)
@@ -107,6 +111,8 @@ class Customer(models.Model):
     email = models.EmailField("e-mail", blank=True)
     is_active = models.BooleanField("ativo", default=True)
     erp_version = models.BigIntegerField("versão no ERP", default=0)
+    # Deleted in the ERP: its logins stop, its orders are marked removed, the evidence stays.
+    removed_at = models.DateTimeField("removido do ERP em", null=True, blank=True)
 
     objects = ScopedManager(tenant="tenant")
 
@@ -122,11 +128,25 @@ class Customer(models.Model):
         return self.name
 
 
+def normalize_email(email: str) -> str:
+    """The one form of an e-mail address: stored, looked up and locked out by.
+
+    NFKC folds compatibility look-alikes (full-width letters, `ſ`) into their plain letters,
+    casefold the case. Lookups then compare exactly: the database's own case rules (PostgreSQL's
+    UPPER() makes `ı` an `I`) never decide whether two addresses are one.
+    """
+    return unicodedata.normalize("NFKC", email.strip()).casefold()
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
+    @classmethod
+    def normalize_email(cls, email):
+        return normalize_email(email or "")
+
     def create_user(self, email, password=None, *, tenant=None, **extra):
-        user = self.model(email=self.normalize_email(email).lower(), tenant=tenant, **extra)
+        user = self.model(email=self.normalize_email(email), tenant=tenant, **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -138,7 +158,7 @@ class UserManager(BaseUserManager):
 
     def get_by_natural_key(self, username):
         # Only reached by createsuperuser/changepassword: support users have no tenant.
-        return self.get(tenant__isnull=True, email__iexact=username)
+        return self.get(tenant__isnull=True, email=normalize_email(username))
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -191,6 +211,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:
         return self.name or self.email

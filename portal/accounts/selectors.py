@@ -2,7 +2,7 @@ import magic
 from django.conf import settings
 from django.core.cache import cache
 
-from portal.accounts.models import Tenant, TenantDomain, User
+from portal.accounts.models import Tenant, TenantDomain, User, normalize_email
 
 # A cached miss is stored as 0 so unknown hosts do not reach the database on every request.
 _NO_TENANT = 0
@@ -52,7 +52,7 @@ def user_for_login(*, tenant: Tenant | None, email: str) -> User | None:
     """The login with this e-mail at this tenant (None: the support host's own users)."""
     return (
         User.objects.select_related("customer")
-        .filter(tenant=tenant, email__iexact=email.strip())
+        .filter(tenant=tenant, email=normalize_email(email))
         .first()
     )
 

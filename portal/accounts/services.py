@@ -7,13 +7,14 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.http import HttpResponseBase
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from portal.accounts.models import Customer, Tenant, User
+from portal.accounts.models import Customer, Tenant, User, normalize_email
 from portal.accounts.selectors import tenant_absolute_url
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ def user_validate(*, user: User) -> None:
         elif user.customer_id is not None and user.customer.tenant_id != user.tenant_id:
             errors["customer"] = _("Este cliente não pertence a esta empresa.")
         taken = (
-            User.objects.filter(tenant_id=user.tenant_id, email__iexact=user.email)
+            User.objects.filter(tenant_id=user.tenant_id, email=normalize_email(user.email))
             .exclude(pk=user.pk)
             .exists()
         )
@@ -57,7 +58,7 @@ def user_create(
     user = User(
         tenant=tenant,
         customer=customer,
-        email=email.strip().lower(),
+        email=normalize_email(email),
         name=name.strip(),
         is_staff=is_staff,
         must_change_password=must_change_password,
@@ -123,13 +124,24 @@ def _send_set_password_email(*, user: User, subject: str, template_name: str) ->
         logger.exception("Could not send %s to user %s", template_name, user.pk)
 
 
-def user_send_password_reset(*, user: User) -> None:
-    _send_set_password_email(
-        user=user,
-        subject=_("Redefinição de senha — Portal do Cliente de %(company)s")
-        % {"company": user.tenant.brand_name},
-        template_name="accounts/email/password_reset.txt",
-    )
+def user_send_password_reset(*, user: User, after: HttpResponseBase | None = None) -> None:
+    """E-mail a reset link; `after`: once that response is complete (the server closes it),
+    so the page takes as long whether or not a login has the e-mail."""
+
+    def send():
+        _send_set_password_email(
+            user=user,
+            subject=_("Redefinição de senha — Portal do Cliente de %(company)s")
+            % {"company": user.tenant.brand_name},
+            template_name="accounts/email/password_reset.txt",
+        )
+
+    if after is None:
+        send()
+    else:
+        # Django calls a response's resource closers from close(), which the WSGI server calls
+        # once the response is sent.
+        after._resource_closers.append(send)
 
 
 def user_send_invitation(*, user: User) -> None:

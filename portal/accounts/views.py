@@ -15,6 +15,7 @@ from django.views.i18n import set_language
 from portal.accounts import services
 from portal.accounts.backends import user_may_log_in
 from portal.accounts.forms import LoginForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from portal.accounts.ratelimits import rate_limit_message, request_rate_limited
 from portal.accounts.selectors import tenant_logo_type
 from portal.languages import supported_language
 
@@ -48,6 +49,14 @@ class LoginView(auth_views.LoginView):
         if chosen:
             services.user_set_language(user=self.request.user, language=chosen)
         return response
+
+    def post(self, request, *args, **kwargs):
+        email = request.POST.get("username", "")
+        if request_rate_limited(request, action="login", email=email):
+            form = LoginForm(request=request, initial={"username": email})
+            context = {"form": form, "lockout_message": rate_limit_message(), "next": ""}
+            return render(request, self.template_name, context, status=429)
+        return super().post(request, *args, **kwargs)
 
     def get_success_url(self):
         url = super().get_success_url()
@@ -84,11 +93,22 @@ class PasswordResetView(auth_views.PasswordResetView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "tenant": self.request.tenant}
 
+    def post(self, request, *args, **kwargs):
+        email = request.POST.get("email", "")
+        if request_rate_limited(request, action="password_reset", email=email):
+            form = self.get_form_class()(tenant=request.tenant, initial={"email": email})
+            context = {"form": form, "lockout_message": rate_limit_message()}
+            return render(request, self.template_name, context, status=429)
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form):
-        for user in form.get_users(form.cleaned_data["email"]):
-            services.user_send_password_reset(user=user)
-        # The same page whether or not the e-mail exists: no user enumeration.
-        return HttpResponseRedirect(self.get_success_url())
+        users = form.get_users(form.cleaned_data["email"])
+        # The same page, as fast, whether or not the e-mail exists (no user enumeration): the
+        # mail goes out once the response is complete.
+        response = HttpResponseRedirect(self.get_success_url())
+        for user in users:
+            services.user_send_password_reset(user=user, after=response)
+        return response
 
 
 @method_decorator(login_not_required, name="dispatch")

@@ -1,4 +1,17 @@
 from django.db import models
+from django_tasks_db.models import DBTaskResult
+
+
+class TaskRecord(DBTaskResult):
+    """django-tasks-db's row of a task, under our admin (portal.background.admin.TaskAdmin)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "tarefa"
+        verbose_name_plural = "tarefas"
+
+    def __str__(self) -> str:
+        return f"{self.task_path.rsplit('.', 1)[-1]} ({self.get_status_display()})"
 
 
 class WorkerHeartbeat(models.Model):

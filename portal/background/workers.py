@@ -20,6 +20,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from portal.background.models import WorkerHeartbeat
+from portal.background.schedule import daily_jobs_enqueue_due
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def tasks_requeue_abandoned(*, dead_after: datetime.timedelta) -> int:
 
 
 class Heartbeat(threading.Thread):
-    """The worker's liveness thread: beat, rescue abandoned tasks, run what is due today."""
+    """The worker's liveness thread: beat, rescue abandoned tasks, enqueue today's daily jobs."""
 
     def __init__(self, *, worker_id: str):
         super().__init__(name=f"heartbeat-{worker_id}", daemon=True)
@@ -87,6 +88,7 @@ class Heartbeat(threading.Thread):
         try:
             worker_heartbeat(worker_id=self.worker_id, started_at=self.started_at)
             tasks_requeue_abandoned(dead_after=self.dead_after)
+            daily_jobs_enqueue_due(worker_id=self.worker_id)
         except DatabaseError:
             logger.exception("Heartbeat of worker %s failed; trying again", self.worker_id)
             connections.close_all()

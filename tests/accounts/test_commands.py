@@ -43,6 +43,17 @@ def test_tenants_add_domains_and_list():
 
 
 @pytest.mark.django_db
+def test_tenants_add_checks_the_cnpj():
+    add = ("tenants", "add", "gama", "--name", "Gama Ltda", "--erp-company", "7")
+    with pytest.raises(CommandError, match="CNPJ inválido"):
+        run(*add, "--domain", "gama.test", "--cnpj", "12.345.678/0001-96")
+    assert not Tenant.objects.filter(slug="gama").exists()
+
+    run(*add, "--domain", "gama.test", "--cnpj", "12.345.678/0001-95")
+    assert Tenant.objects.get(slug="gama").cnpj == "12.345.678/0001-95"
+
+
+@pytest.mark.django_db
 def test_tenants_errors_are_clear(tenant_a):
     cases = [
         (

@@ -15,7 +15,7 @@ from django_scopes import scopes_disabled
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from erp_sync.services import erp_sync_tenant
+from erp_sync.mirror import erp_sync_tenant
 from portal.background.queue import enqueue_on_commit
 from proposals.models import Order, ProposalDocument
 from proposals.tasks import proposal_pdf_render_ahead

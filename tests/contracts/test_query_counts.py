@@ -10,6 +10,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django_scopes import scopes_disabled
 from pypdf import PdfReader
 
 from contracts.models import ContractDocument
@@ -75,15 +76,18 @@ def test_rendered_contract_is_served_in_fixed_queries(
         tenant_a, user_a, client_a, SIZES[size], render_each_version=("contract_view",)
     )
     contract = history.order.contract
-    documents = ContractDocument.objects.filter(contract=contract).order_by("created_at", "id")
-    assert documents.count() == SIZES[size]["versions"]
+    with scopes_disabled():
+        documents = list(
+            ContractDocument.objects.filter(contract=contract).order_by("created_at", "id")
+        )
+    assert len(documents) == SIZES[size]["versions"]
 
     # the order (+ contract), the rendering of its current HTML
     with django_assert_num_queries(REQUEST_QUERIES + 2):
         response = client_a.get(reverse(name, args=[NUMBER]))
 
     content = b"".join(response.streaming_content)
-    assert content == documents.last().file.read()
+    assert content == documents[-1].file.read()
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
     assert f"Pedido nº {NUMBER}" in text
     assert ("Cláusula 1." if SIZES[size]["versions"] == 1 else "Versão 3 das cláusulas.") in text

@@ -15,9 +15,13 @@ from tests.contracts.samples import (
     ELF,
     HTML_PAYLOAD,
     MP4_TRAILER,
+    REFUSED,
+    SANITIZED,
     jpeg_bytes,
     jpeg_with_thumbnail_segment,
     pdf_bytes,
+    pdf_with_static_xfa,
+    pdf_with_web_link,
     png_bytes,
 )
 
@@ -31,6 +35,34 @@ def test_every_kind_of_active_content_is_refused(kind):
     with pytest.raises(ValidationError) as refused:
         validate(ACTIVE_PDFS[kind]())
     assert refused.value.messages == [ACTIVE_PDF]
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_every_hostile_sample_is_refused_with_its_message(case):
+    sample = REFUSED[case]
+    with pytest.raises(ValidationError) as refused:
+        validate(sample.build(), sample.name)
+    assert refused.value.messages[0].startswith(sample.message)
+
+
+@pytest.mark.parametrize("case", sorted(SANITIZED))
+def test_every_sanitized_sample_keeps_the_picture_and_loses_the_rest(case):
+    sample = SANITIZED[case]
+    original = Image.open(io.BytesIO(sample.build()))
+
+    stored = validate(sample.build(), sample.name).content
+
+    assert b"<script" not in stored.lower()
+    for marker in (b"Exif", b"tEXt", b"iTXt", b"zTXt", b"eXIf", b"\xff\xfe", b"xmpmeta"):
+        assert marker not in stored, marker
+    image = Image.open(io.BytesIO(stored))
+    assert (image.size, image.mode) == (original.size, original.mode)
+    assert not set(image.info) & {"comment", "exif", "xmp", "Comment", "Author"}
+
+
+def test_web_links_and_a_form_without_scripts_are_not_active():
+    for content in (pdf_with_web_link(), pdf_with_static_xfa()):
+        assert validate(content).content == content
 
 
 def test_open_action_that_only_sets_the_first_view_is_accepted():

@@ -5,8 +5,8 @@ import re
 import pytest
 from django.urls import reverse
 
+from erp_sync.mirror import erp_sync_tenant
 from erp_sync.models import ErpPedido
-from erp_sync.services import erp_sync_tenant
 from portal.accounts.models import TenantDomain
 from tests.e2e.conftest import log_in, screenshot
 from tests.erp_builders import erp_cliente, erp_pedido

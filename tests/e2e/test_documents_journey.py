@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
+from erp_sync.mirror import erp_sync_tenant
 from erp_sync.models import ErpPedido, ErpPedidoAnexo
-from erp_sync.services import erp_sync_tenant
 from portal.accounts.models import TenantDomain
 from tests.contracts.samples import HTML_PAYLOAD, pdf_bytes
 from tests.e2e.conftest import log_in, screenshot

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from erp_sync.services import erp_sync_tenant
+from erp_sync.mirror import erp_sync_tenant
 from portal.accounts.models import TenantDomain, User
 from tests.e2e.conftest import check_both_widths
 from tests.erp_builders import erp_cliente, erp_pedido

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from erp_sync.mirror import erp_sync_tenant
 from erp_sync.models import ErpPedido, ErpPortalEvento
-from erp_sync.services import erp_sync_tenant
 from portal.accounts.models import TenantDomain
 from tests.e2e.conftest import (
     DESKTOP,

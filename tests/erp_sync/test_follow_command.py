@@ -36,15 +36,21 @@ def test_follower_process_mirrors_then_stops_cleanly_on_sigterm(tmp_path):
 
     def shown_until(expected: str, code: str, seconds: float) -> str:
         """The last line `code` printed in `manage.py shell`, polled until it is `expected`."""
-        deadline, shown = time.monotonic() + seconds, ""
-        while time.monotonic() < deadline and shown != expected:
-            script = "from django_scopes import scopes_disabled\n" + code
+        deadline = time.monotonic() + seconds
+        script = "from django_scopes import scopes_disabled\n" + code
+        while True:
             shown = manage("shell", "-c", script).stdout.strip().splitlines()[-1]
+            if shown == expected or time.monotonic() >= deadline:
+                return shown
             time.sleep(0.2)
-        return shown
 
     try:
-        time.sleep(2)
+        # Following: its first pass has recorded both demo tenants as in sync.
+        passed = (
+            "from erp_sync.models import SyncState\n"
+            "print(SyncState.objects.filter(last_success_at__isnull=False).count())"
+        )
+        assert shown_until("2", passed, seconds=30) == "2"
         manage("erp_demo", "advance", "7001", "PED")
         status = (
             "from proposals.models import Order\n"

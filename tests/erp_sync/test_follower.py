@@ -29,11 +29,12 @@ def start_follower():
         follower = Follower(tenant_slug=None, poll_seconds=0.2, reconcile_seconds=60, **options)
 
         def run():
-            with scopes_disabled():
-                try:
-                    follower.run()
-                finally:
-                    connections.close_all()
+            # A thread of its own starts with scopes enabled, as the command does: the
+            # follower says itself where it crosses tenants.
+            try:
+                follower.run()
+            finally:
+                connections.close_all()
 
         thread = threading.Thread(target=run, daemon=True)
         thread.start()
@@ -58,7 +59,8 @@ def eventually(check, seconds: float = 5.0):
 
 def mirrored(number: int, status: str | None = None):
     def check():
-        order = Order.objects.filter(number=number).first()
+        with scopes_disabled():
+            order = Order.objects.filter(number=number).first()
         return order is not None and (status is None or order.status == status)
 
     return check
@@ -132,9 +134,9 @@ def test_two_erp_transactions_committing_out_of_order_are_both_mirrored(tenant_a
 
 
 def proposal_pdf_versions(number: int) -> set[int]:
-    return set(
-        ProposalDocument.objects.filter(order__number=number).values_list("erp_version", flat=True)
-    )
+    with scopes_disabled():
+        documents = ProposalDocument.objects.filter(order__number=number)
+        return set(documents.values_list("erp_version", flat=True))
 
 
 def test_each_new_proposal_version_gets_its_pdf_before_any_request(
@@ -149,7 +151,8 @@ def test_each_new_proposal_version_gets_its_pdf_before_any_request(
     pedido.refresh_from_db()
     eventually(lambda: proposal_pdf_versions(7001) == {pedido.versao - 1, pedido.versao}, 30)
 
-    document = ProposalDocument.objects.get(order__number=7001, erp_version=pedido.versao)
+    with scopes_disabled():
+        document = ProposalDocument.objects.get(order__number=7001, erp_version=pedido.versao)
     with document.file.open("rb") as stream:
         assert "Carlos Lima" in "".join(p.extract_text() for p in PdfReader(stream).pages)
 
@@ -177,12 +180,30 @@ def test_a_bulk_load_leaves_the_pdfs_to_the_first_request(tenant_a, start_follow
     follower = start_follower(prerender_limit=2)
     assert follower.ready.wait(10)
     assert mirrored(7003)()
-    assert not DBTaskResult.objects.exists(), "a bulk load queues no rendering"
+    assert not DBTaskResult.objects.exists(), "a bulk load (the first sync) queues nothing"
 
     pedido = erp_pedido(cliente, 7004)  # one change after the load: rendered ahead again
     eventually(lambda: proposal_pdf_versions(7004) == {pedido.versao}, 30)
-    assert not ProposalDocument.objects.filter(order__number__in=[7001, 7002, 7003]).exists()
+    assert proposal_pdf_versions(7001) == proposal_pdf_versions(7002) == set()
+    assert proposal_pdf_versions(7003) == set()
     # The ERP wrote the order, its items and installments one by one: a task per version seen.
-    queued = [result.args_kwargs["kwargs"] for result in DBTaskResult.objects.all()]
-    assert {task["order_id"] for task in queued} == {Order.objects.get(number=7004).pk}
+    renders = DBTaskResult.objects.filter(task_path="proposals.tasks.proposal_pdf_render_ahead")
+    queued = [result.args_kwargs["kwargs"] for result in renders]
+    with scopes_disabled():
+        assert {task["order_id"] for task in queued} == {Order.objects.get(number=7004).pk}
     assert max(task["erp_version"] for task in queued) == pedido.versao
+
+
+def test_a_malformed_notification_is_recorded_and_the_follower_goes_on(tenant_a, start_follower):
+    follower = start_follower()
+    assert follower.ready.wait(10)
+    with connections[erp_alias()].cursor() as cursor:
+        cursor.execute("SELECT pg_notify('erp_changes', 'pedido:1:não-é-um-id')")
+
+    state = SyncState.objects.filter(tenant=tenant_a)
+    eventually(lambda: state.exists() and state.get().is_failing)
+    assert "Notificação inválida em erp_changes: 'pedido:1:não-é-um-id'" in state.get().last_error
+
+    erp_pedido(erp_cliente(tenant_a.erp_company_id), 7007)
+    eventually(mirrored(7007), 10)
+    eventually(lambda: not state.get().is_failing)  # the next good pass clears the notice

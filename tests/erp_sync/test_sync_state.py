@@ -7,13 +7,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 
-from erp_sync.models import SyncState
-from erp_sync.services import (
+from erp_sync.mirror import (
     SyncStats,
     erp_sync_tenant,
     sync_state_record_failure,
     sync_state_record_success,
 )
+from erp_sync.models import SyncState
 from tests.conftest import HOST_A, host_client
 from tests.erp_builders import erp_cliente, erp_pedido
 from tests.factories import UserFactory

@@ -4,6 +4,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from portal import formats
 
@@ -43,8 +45,6 @@ def test_quantities_and_dates():
 
 @pytest.mark.parametrize("language", ["pt-br", "en"])
 def test_formats_are_brazilian_in_every_language(language):
-    from django.utils import translation
-
     when = datetime.datetime(2026, 3, 9, 17, 5, tzinfo=datetime.UTC)
     with translation.override(language):
         assert formats.brl(Decimal("1234.56")) == "R$\u00a01.234,56"
@@ -62,3 +62,36 @@ def test_money_rounds_half_up_like_the_erp_and_shows_no_negative_zero():
     assert formats.brl(Decimal("2.675")) == "R$\u00a02,68"
     assert formats.brl(Decimal("-0.004")) == "R$\u00a00,00"
     assert formats.brl(None) == "" and formats.brl("") == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("52998224725", "529.982.247-25"),  # a valid CPF, as an ERP may store it
+        ("529.982.247-25", "529.982.247-25"),
+        ("12345678000195", "12.345.678/0001-95"),
+        (" 12.345.678/0001-95 ", "12.345.678/0001-95"),
+        ("12ABC34501DE35", "12.ABC.345/01DE-35"),  # the alphanumeric CNPJ of 2026
+        ("529.982.247-26", "529.982.247-26"),  # wrong check digit: as the ERP gave it
+        ("98.765.432/0001-10", "98.765.432/0001-10"),
+        ("ISENTO", "ISENTO"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_cpf_cnpj_formatted_when_valid_and_as_given_otherwise(value, expected):
+    assert formats.cpf_cnpj_br(value) == expected
+
+
+def test_cnpj_validation():
+    formats.validate_cnpj("12.345.678/0001-95")
+    formats.validate_cnpj("12345678000195")
+    with pytest.raises(ValidationError, match="CNPJ inválido"):
+        formats.validate_cnpj("12.345.678/0001-96")
+
+
+@pytest.mark.parametrize("language", ["pt-br", "en"])
+def test_file_sizes_are_djangos_with_brazilian_digits(language):
+    with translation.override(language):
+        sizes = [formats.filesize_br(size) for size in (512, 2560, 10 * 1024 * 1024)]
+    assert sizes == ["512\xa0bytes", "2,5\xa0KB", "10,0\xa0MB"]

@@ -41,7 +41,6 @@ def test_check_deploy_is_clean_with_a_production_environment(tmp_path):
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings",
         "SECRET_KEY": "x" * 20 + "-production-secret-" + "y" * 30,
-        "REQUIRE_SECRET_KEY": "1",
         "HTTPS": "1",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
     }
@@ -56,6 +55,42 @@ def test_check_deploy_is_clean_with_a_production_environment(tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def manage_without_secret_key(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", **env}
+    for name in ("SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+        if name not in env:
+            environment.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("command", [("check", "--deploy"), ("migrate", "--check")])
+def test_production_without_a_secret_key_refuses_to_start(command, tmp_path):
+    """Issue #9, finding 9: the built-in demo key passed `check --deploy` ("no issues")."""
+    result = manage_without_secret_key(
+        *command, HTTPS="1", DEBUG="0", DATABASE_URL=f"sqlite:///{tmp_path / 'p.sqlite3'}"
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY is not set" in result.stderr
+    assert "no issues" not in result.stdout
+
+
+def test_debug_runs_without_a_secret_key(tmp_path):
+    result = manage_without_secret_key(
+        "check", DEBUG="1", DATABASE_URL=f"sqlite:///{tmp_path / 'd.sqlite3'}"
+    )
+
+    assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
 
 

@@ -9,12 +9,12 @@ import pytest
 from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from contracts.models import Contract
+from erp_sync.mirror import erp_sync_order, erp_sync_tenant
 from erp_sync.models import ErpPedido, ErpPedidoItem, ErpPortalEvento
 from erp_sync.router import erp_alias
-from erp_sync.services import erp_sync_tenant
 from proposals.models import Approval, Order, OrderStatus, StatusChange
 from proposals.services import ApprovalOutcome, order_approve
 from tests.erp_builders import erp_cliente, erp_pedido
@@ -46,8 +46,9 @@ def test_confirmation_page_summarises_total_and_installments(proposal, client_a)
     assert response.status_code == 200
     assert f'name="versao" value="{proposal.erp_version}"' in body
     assert "R$\u00a0" in body and "Confirmar aprovação" in body
-    for installment in proposal.installments.all():
-        assert installment.due_date.strftime("%d/%m/%Y") in body
+    with scopes_disabled():
+        for installment in proposal.installments.all():
+            assert installment.due_date.strftime("%d/%m/%Y") in body
     assert erp_row(proposal).status == "PRO"  # a GET approves nothing
 
 
@@ -67,17 +68,18 @@ def test_approval_reaches_the_erp_row_with_event_and_evidence(proposal, client_a
     assert event.tipo == "PROPOSTA_APROVADA"
     assert event.empresa_id == proposal.tenant.erp_company_id
     assert json.loads(event.dados) == {"email": user_a.email, "ip": "127.0.0.1", "versao": seen}
-    approval = Approval.objects.get(order=proposal)
-    assert (approval.user, approval.order_version) == (user_a, seen)
-    assert (approval.ip_address, approval.user_agent) == ("127.0.0.1", "Navegador de teste/1.0")
-    proposal.refresh_from_db()
-    assert proposal.status == OrderStatus.APPROVED
-    assert proposal.erp_version == seen + 1
-    timeline = StatusChange.objects.filter(order=proposal).values_list("to_status", flat=True)
-    assert list(timeline) == ["PRO", "APR"]
+    with scopes_disabled():
+        approval = Approval.objects.get(order=proposal)
+        assert (approval.user, approval.order_version) == (user_a, seen)
+        assert (approval.ip_address, approval.user_agent) == ("127.0.0.1", "Navegador de teste/1.0")
+        proposal.refresh_from_db()
+        assert proposal.status == OrderStatus.APPROVED
+        assert proposal.erp_version == seen + 1
+        timeline = StatusChange.objects.filter(order=proposal).values_list("to_status", flat=True)
+        assert list(timeline) == ["PRO", "APR"]
 
     page = client_a.get(response["Location"]).content.decode()
-    assert "aprovada" in page
+    assert "Proposta 7001 aprovada. O pedido segue para faturamento." in page
     assert user_a.email in page
 
 
@@ -87,11 +89,14 @@ def test_double_submit_approves_once(proposal, client_a):
     first = client_a.post(approve_url(proposal), data, follow=True)
     second = client_a.post(approve_url(proposal), data, follow=True)
 
-    assert Approval.objects.filter(order=proposal).count() == 1
+    with scopes_disabled():
+        assert Approval.objects.filter(order=proposal).count() == 1
     assert ErpPortalEvento.objects.filter(pedido_id=proposal.erp_id).count() == 1
     assert erp_row(proposal).versao == proposal.erp_version + 1
-    assert "aprovada" in first.content.decode()
-    assert "já estava aprovada" in second.content.decode()
+    approved = "Proposta 7001 aprovada. O pedido segue para faturamento."
+    assert approved in first.content.decode()
+    assert "A proposta 7001 já estava aprovada." in second.content.decode()
+    assert approved not in second.content.decode()
 
 
 @pytest.mark.django_db
@@ -110,11 +115,12 @@ def test_stale_version_approves_nothing_and_shows_what_changed(proposal, client_
     assert response.status_code == 303
     assert response["Location"] == reverse("order_detail", args=[NUMBER]) + f"?comparar={seen}"
     assert erp_row(proposal).status == "PRO"
-    assert not Approval.objects.exists()
     assert not ErpPortalEvento.objects.exists()
-    proposal.refresh_from_db()
-    assert proposal.erp_version > seen  # re-mirrored
-    assert proposal.items.count() == 2
+    with scopes_disabled():
+        assert not Approval.objects.exists()
+        proposal.refresh_from_db()
+        assert proposal.erp_version > seen  # re-mirrored
+        assert proposal.items.count() == 2
 
     page = client_a.get(response["Location"]).content.decode()
     assert "alterada" in page
@@ -125,7 +131,13 @@ def test_stale_version_approves_nothing_and_shows_what_changed(proposal, client_
 
 @pytest.mark.django_db
 def test_seen_version_older_than_the_mirror_is_refused_without_touching_the_erp(proposal, user_a):
-    result = order_approve(order=proposal, user=user_a, seen_version=proposal.erp_version - 1)
+    with scope(tenant=proposal.tenant):  # as the request runs it
+        result = order_approve(
+            order=proposal,
+            user=user_a,
+            seen_version=proposal.erp_version - 1,
+            remirror=erp_sync_order,
+        )
     assert result.outcome == ApprovalOutcome.CHANGED
     assert erp_row(proposal).status == "PRO"
 
@@ -135,13 +147,15 @@ def test_cancelled_order_cannot_be_approved(tenant_a, user_a, client_a):
     cliente = erp_cliente(tenant_a.erp_company_id, id=user_a.customer.erp_id)
     erp_pedido(cliente, NUMBER, status="CAN")
     erp_sync_tenant(tenant=tenant_a)
-    order = Order.objects.get(number=NUMBER)
+    with scopes_disabled():
+        order = Order.objects.get(number=NUMBER)
 
     response = client_a.post(approve_url(order), {"versao": order.erp_version}, follow=True)
 
     assert "não está aberta para aprovação" in response.content.decode()
     assert erp_row(order).status == "CAN"
-    assert not Approval.objects.exists()
+    with scopes_disabled():
+        assert not Approval.objects.exists()
 
 
 @pytest.mark.django_db
@@ -150,7 +164,8 @@ def test_expired_proposal_cannot_be_approved(tenant_a, user_a, client_a):
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     erp_pedido(cliente, NUMBER, validade=yesterday)
     erp_sync_tenant(tenant=tenant_a)
-    order = Order.objects.get(number=NUMBER)
+    with scopes_disabled():
+        order = Order.objects.get(number=NUMBER)
 
     detail = client_a.get(reverse("order_detail", args=[NUMBER])).content.decode()
     response = client_a.post(approve_url(order), {"versao": order.erp_version}, follow=True)
@@ -166,7 +181,8 @@ def test_proposal_valid_through_today_can_be_approved(tenant_a, user_a, client_a
     cliente = erp_cliente(tenant_a.erp_company_id, id=user_a.customer.erp_id)
     erp_pedido(cliente, NUMBER, validade=timezone.localdate())
     erp_sync_tenant(tenant=tenant_a)
-    order = Order.objects.get(number=NUMBER)
+    with scopes_disabled():
+        order = Order.objects.get(number=NUMBER)
 
     client_a.post(approve_url(order), {"versao": order.erp_version})
 
@@ -178,7 +194,8 @@ def test_unsigned_contract_blocks_approval_until_signed(tenant_a, user_a, client
     cliente = erp_cliente(tenant_a.erp_company_id, id=user_a.customer.erp_id)
     erp_pedido(cliente, NUMBER, contrato={"titulo": "Contrato de locação"})
     erp_sync_tenant(tenant=tenant_a)
-    order = Order.objects.get(number=NUMBER)
+    with scopes_disabled():
+        order = Order.objects.get(number=NUMBER)
     detail_url = reverse("order_detail", args=[NUMBER])
 
     detail = client_a.get(detail_url).content.decode()
@@ -188,7 +205,8 @@ def test_unsigned_contract_blocks_approval_until_signed(tenant_a, user_a, client
     assert "Envie o contrato assinado" in refused.content.decode()
     assert erp_row(order).status == "PRO"
 
-    Contract.objects.filter(order=order).update(signed_at=timezone.now())
+    with scopes_disabled():
+        Contract.objects.filter(order=order).update(signed_at=timezone.now())
     client_a.post(approve_url(order), {"versao": order.erp_version})
     assert erp_row(order).status == "APR"
 
@@ -207,10 +225,10 @@ def test_approve_endpoint_refuses_other_methods(proposal, client_a):
     assert client_a.delete(approve_url(proposal)).status_code == 405
 
 
-def _in_thread(target, results, key):
+def _in_thread(target, results, key, tenant):
     def run():
         try:
-            with scopes_disabled():  # scopes are per thread, like the test's own
+            with scope(tenant=tenant):  # as a request runs (scopes are per thread)
                 results[key] = target()
         finally:
             for connection in connections.all():
@@ -228,9 +246,11 @@ def test_two_simultaneous_approvals_make_exactly_one(proposal, user_a):
     def approve():
         order = Order.objects.select_related("tenant", "contract").get(pk=proposal.pk)
         barrier.wait()
-        return order_approve(order=order, user=user_a, seen_version=order.erp_version)
+        return order_approve(
+            order=order, user=user_a, seen_version=order.erp_version, remirror=erp_sync_order
+        )
 
-    threads = [_in_thread(approve, results, n) for n in range(2)]
+    threads = [_in_thread(approve, results, n, proposal.tenant) for n in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -238,7 +258,8 @@ def test_two_simultaneous_approvals_make_exactly_one(proposal, user_a):
 
     outcomes = sorted(result.outcome for result in results.values())
     assert outcomes == [ApprovalOutcome.ALREADY_APPROVED, ApprovalOutcome.APPROVED]
-    assert Approval.objects.filter(order=proposal).count() == 1
+    with scopes_disabled():
+        assert Approval.objects.filter(order=proposal).count() == 1
     assert ErpPortalEvento.objects.filter(pedido_id=proposal.erp_id).count() == 1
     assert erp_row(proposal).versao == proposal.erp_version + 1
 
@@ -256,9 +277,14 @@ def test_erp_cancel_racing_an_approval_is_not_overwritten(proposal, user_a):
 
             def approve():
                 order = Order.objects.select_related("tenant", "contract").get(pk=proposal.pk)
-                return order_approve(order=order, user=user_a, seen_version=order.erp_version)
+                return order_approve(
+                    order=order,
+                    user=user_a,
+                    seen_version=order.erp_version,
+                    remirror=erp_sync_order,
+                )
 
-            thread = _in_thread(approve, results, "approval")
+            thread = _in_thread(approve, results, "approval", proposal.tenant)
             thread.start()
             thread.join(1.5)
             assert thread.is_alive(), "the approval must wait for the ERP's row lock"
@@ -269,9 +295,10 @@ def test_erp_cancel_racing_an_approval_is_not_overwritten(proposal, user_a):
 
     assert results["approval"].outcome == ApprovalOutcome.NOT_ALLOWED
     assert erp_row(proposal).status == "CAN"
-    assert not Approval.objects.exists()
     assert not ErpPortalEvento.objects.exists()
-    assert Order.objects.get(pk=proposal.pk).status == OrderStatus.CANCELLED
+    with scopes_disabled():
+        assert not Approval.objects.exists()
+        assert Order.objects.get(pk=proposal.pk).status == OrderStatus.CANCELLED
 
 
 @pytest.mark.django_db
@@ -286,4 +313,5 @@ def test_a_proposal_cancelled_while_confirming_says_it_was_cancelled(proposal, c
     assert "A proposta 7001 foi cancelada pela empresa" in body
     assert "antes de aprovar novamente" not in body
     assert response.redirect_chain[-1][0] == reverse("order_detail", args=[NUMBER])
-    assert not Approval.objects.exists()
+    with scopes_disabled():
+        assert not Approval.objects.exists()

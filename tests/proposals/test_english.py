@@ -8,7 +8,7 @@ from django.conf import settings
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from erp_sync.services import erp_sync_tenant
+from erp_sync.mirror import erp_sync_tenant
 from portal.accounts.models import User
 from proposals.models import Order
 from tests.conftest import HOST_A, host_client

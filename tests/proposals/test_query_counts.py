@@ -11,6 +11,7 @@ import re
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django_scopes import scopes_disabled
 from pypdf import PdfReader
 
 from portal import formats
@@ -180,7 +181,9 @@ def test_approval_confirmation_queries_do_not_grow_with_the_order(
     text = visible_text(response)
     assert f"Confirmar aprovação da proposta nº {NUMBER}" in text
     assert flat(f"Valor total {formats.brl(order.total)}") in text
-    for installment in order.installments.all():
+    with scopes_disabled():
+        installments = list(order.installments.all())
+    for installment in installments:
         due, amount = formats.date_br(installment.due_date), formats.brl(installment.amount)
         assert flat(f"{installment.number} {due} {amount}") in text
     assert f'name="versao" value="{order.erp_version}"' in response.content.decode()
@@ -193,9 +196,10 @@ def test_stored_proposal_pdf_is_served_in_fixed_queries(
     history = order_with_documents(
         tenant_a, user_a, client_a, DOCUMENT_SIZES[size], render_each_version=("proposal_pdf",)
     )
-    document = ProposalDocument.objects.get(
-        order=history.order, erp_version=history.order.erp_version
-    )
+    with scopes_disabled():
+        document = ProposalDocument.objects.get(
+            order=history.order, erp_version=history.order.erp_version
+        )
 
     # the order (+ contract, approval), its stored document
     with django_assert_num_queries(REQUEST_QUERIES + 2):
@@ -203,7 +207,8 @@ def test_stored_proposal_pdf_is_served_in_fixed_queries(
 
     content = b"".join(response.streaming_content)
     assert content == document.file.read()
-    versions = ProposalDocument.objects.filter(order=history.order).count()
+    with scopes_disabled():
+        versions = ProposalDocument.objects.filter(order=history.order).count()
     assert versions == DOCUMENT_SIZES[size]["versions"]  # earlier versions stay stored
     text = PdfReader(io.BytesIO(content)).pages[0].extract_text()
     assert f"Nº {NUMBER}" in text
@@ -216,7 +221,8 @@ def test_attachment_download_queries_do_not_grow_with_the_attachments(
 ):
     history = order_with_documents(tenant_a, user_a, client_a, DOCUMENT_SIZES[size])
     attachment_id, sent = max(history.erp_attachments.items())
-    name = Attachment.objects.get(pk=attachment_id).name
+    with scopes_disabled():
+        name = Attachment.objects.get(pk=attachment_id).name
 
     # the attachment, checked against the customer's order in the same query
     with django_assert_num_queries(REQUEST_QUERIES + 1):

@@ -7,9 +7,10 @@ import datetime
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django_scopes import scope, scopes_disabled
 
+from erp_sync.mirror import erp_sync_tenant
 from erp_sync.models import ErpPedidoItem
-from erp_sync.services import erp_sync_tenant
 from proposals.models import Order
 from proposals.search import normalize, search_words
 from proposals.selectors import OrderFilters, order_list_for_user, order_list_latest_for_user
@@ -39,10 +40,11 @@ def mirrored(tenant_a, user_a):
 
 
 def found(tenant, user, text) -> list[int]:
-    page = order_list_for_user(
-        tenant=tenant, user=user, filters=OrderFilters(text=text), page_size=25
-    )
-    return [order.number for order in page.orders]
+    with scope(tenant=tenant):  # as the request runs it
+        page = order_list_for_user(
+            tenant=tenant, user=user, filters=OrderFilters(text=text), page_size=25
+        )
+        return [order.number for order in page.orders]
 
 
 def test_normalize_drops_accents_case_and_extra_spaces():
@@ -96,8 +98,9 @@ def test_lists_order_by_issue_date_newest_first_then_number(tenant_a, user_a):
     erp_sync_tenant(tenant=tenant_a)
     expected = [7001, 7004, 7003, 7002]
 
-    latest = order_list_latest_for_user(tenant=tenant_a, user=user_a)
-    assert [order.number for order in latest] == expected
+    with scope(tenant=tenant_a):
+        latest = order_list_latest_for_user(tenant=tenant_a, user=user_a)
+        assert [order.number for order in latest] == expected
     assert found(tenant_a, user_a, "") == expected
 
 
@@ -108,28 +111,30 @@ def test_keyset_pages_by_issue_date_walk_every_order_once_and_back(tenant_a, use
         day = datetime.date(2026, 1, 1) + datetime.timedelta(days=(n * 3) % 7 // 2)
         erp_pedido(cliente, 7000 + n, emitido_em=day, items=1, parcelas=1)
     erp_sync_tenant(tenant=tenant_a)
-    everything = [o.number for o in Order.objects.order_by("-issued_on", "-number")]
+    with scopes_disabled():
+        everything = [o.number for o in Order.objects.order_by("-issued_on", "-number")]
 
     forward, pages, after = [], [], None
-    while True:
-        page = order_list_for_user(
-            tenant=tenant_a, user=user_a, filters=OrderFilters(), page_size=3, after=after
-        )
-        pages.append(page)
-        forward += [order.number for order in page.orders]
-        if page.next_after is None:
-            break
-        after = page.next_after
-    assert forward == everything
+    with scope(tenant=tenant_a):  # as the request runs it
+        while True:
+            page = order_list_for_user(
+                tenant=tenant_a, user=user_a, filters=OrderFilters(), page_size=3, after=after
+            )
+            pages.append(page)
+            forward += [order.number for order in page.orders]
+            if page.next_after is None:
+                break
+            after = page.next_after
+        assert forward == everything
 
-    back = order_list_for_user(
-        tenant=tenant_a,
-        user=user_a,
-        filters=OrderFilters(),
-        page_size=3,
-        before=pages[-1].previous_before,
-    )
-    assert [order.number for order in back.orders] == [o.number for o in pages[-2].orders]
+        back = order_list_for_user(
+            tenant=tenant_a,
+            user=user_a,
+            filters=OrderFilters(),
+            page_size=3,
+            before=pages[-1].previous_before,
+        )
+        assert [order.number for order in back.orders] == [o.number for o in pages[-2].orders]
 
     html = client_a.get(reverse("order_list") + f"?apos={pages[0].next_after}").content.decode()
     assert f'href="{reverse("order_detail", args=[forward[3]])}"' in html

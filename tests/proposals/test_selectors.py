@@ -7,6 +7,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.http import Http404
 from django.utils import timezone
+from django_scopes import scope, scopes_disabled
 
 from proposals.models import Attachment, AttachmentKind, AttachmentOrigin, OrderStatus
 from proposals.selectors import (
@@ -25,11 +26,17 @@ def numbers(orders) -> list[int]:
     return [order.number for order in orders]
 
 
+def request_scope(tenant):
+    """The scope a request on `tenant`'s host runs in (none: the support host)."""
+    return scope(tenant=tenant) if tenant is not None else scopes_disabled()
+
+
 def test_order_get_for_user_returns_the_customers_own_order(tenant_a, user_a, customer_a):
     order = OrderFactory(customer=customer_a, number=7001)
     OrderItemFactory(order=order, description="Compressor")
 
-    found = order_get_for_user(tenant=tenant_a, user=user_a, number=7001)
+    with request_scope(tenant_a):
+        found = order_get_for_user(tenant=tenant_a, user=user_a, number=7001)
 
     assert found == order
     assert [item.description for item in found.items.all()] == ["Compressor"]
@@ -49,7 +56,7 @@ def test_order_get_for_user_hides_everything_that_is_not_the_users(
         (tenant_a, user_a, 7002),  # does not exist
     ]
     for tenant, user, number in attempts:
-        with pytest.raises(Http404):
+        with request_scope(tenant), pytest.raises(Http404):
             order_get_for_user(tenant=tenant, user=user, number=number)
 
 
@@ -60,7 +67,9 @@ def test_latest_orders_are_the_newest_of_the_customer_only(
         OrderFactory(customer=customer_a, number=number)
     OrderFactory(customer=other_customer_a, number=4)
 
-    assert numbers(order_list_latest_for_user(tenant=tenant_a, user=user_a, limit=2)) == [3, 2]
+    with request_scope(tenant_a):
+        latest = order_list_latest_for_user(tenant=tenant_a, user=user_a, limit=2)
+    assert numbers(latest) == [3, 2]
 
 
 def test_keyset_pages_forward_and_back(tenant_a, user_a, customer_a):
@@ -68,9 +77,10 @@ def test_keyset_pages_forward_and_back(tenant_a, user_a, customer_a):
         OrderFactory(customer=customer_a, number=number)
 
     def listing(**kwargs):
-        return order_list_for_user(
-            tenant=tenant_a, user=user_a, filters=OrderFilters(), page_size=3, **kwargs
-        )
+        with request_scope(tenant_a):
+            return order_list_for_user(
+                tenant=tenant_a, user=user_a, filters=OrderFilters(), page_size=3, **kwargs
+            )
 
     first = listing()
     assert numbers(first.orders) == [7, 6, 5]
@@ -99,9 +109,10 @@ def test_text_search_stays_within_the_customers_orders(
     OrderFactory(customer=customer_a, number=12, status=OrderStatus.CANCELLED)
 
     def search(**filters):
-        page = order_list_for_user(
-            tenant=tenant_a, user=user_a, filters=OrderFilters(**filters), page_size=10
-        )
+        with request_scope(tenant_a):
+            page = order_list_for_user(
+                tenant=tenant_a, user=user_a, filters=OrderFilters(**filters), page_size=10
+            )
         return numbers(page.orders)
 
     assert search(text="bomba") == [10]
@@ -133,12 +144,13 @@ def test_attachment_must_belong_to_that_order_of_that_customer(
     )
     attachment.file.save("a", ContentFile(content))
 
-    found = attachment_get_for_user(
-        tenant=tenant_a, user=user_a, order_number=20, attachment_id=attachment.pk
-    )
+    with request_scope(tenant_a):
+        found = attachment_get_for_user(
+            tenant=tenant_a, user=user_a, order_number=20, attachment_id=attachment.pk
+        )
     assert found == attachment
     for user, number in ((user_a, 21), (other_user_a, 20)):
-        with pytest.raises(Http404):
+        with request_scope(tenant_a), pytest.raises(Http404):
             attachment_get_for_user(
                 tenant=tenant_a, user=user, order_number=number, attachment_id=attachment.pk
             )

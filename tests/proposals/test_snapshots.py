@@ -2,12 +2,14 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django_scopes import scope, scopes_disabled
 
 from proposals.models import OrderSnapshot
 from proposals.snapshots import order_snapshot_data, order_version_comparison
 from tests.factories import InstallmentFactory, OrderFactory, OrderItemFactory
 
 
+@scopes_disabled()  # builds data, as a fixture would
 def _snapshot(order):
     OrderSnapshot.objects.update_or_create(
         tenant=order.tenant,
@@ -35,7 +37,8 @@ def test_comparison_shows_changed_price_removed_item_and_new_due_date(customer_a
     installment.save()
     _snapshot(order)
 
-    comparison = order_version_comparison(order=order, seen_version=3)
+    with scope(tenant=order.tenant):  # as the detail page runs it
+        comparison = order_version_comparison(order=order, seen_version=3)
 
     assert comparison.has_changes
     assert (comparison.seen_version, comparison.current_version) == (3, 4)
@@ -57,5 +60,6 @@ def test_comparison_shows_changed_price_removed_item_and_new_due_date(customer_a
 def test_no_comparison_for_the_current_version_or_an_unknown_one(customer_a):
     order = OrderFactory(customer=customer_a, erp_version=2)
     _snapshot(order)
-    assert order_version_comparison(order=order, seen_version=2) is None
-    assert order_version_comparison(order=order, seen_version=1) is None
+    with scope(tenant=order.tenant):
+        assert order_version_comparison(order=order, seen_version=2) is None
+        assert order_version_comparison(order=order, seen_version=1) is None

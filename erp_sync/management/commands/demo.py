@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from django_scopes import scopes_disabled
 from PIL import Image, ImageDraw, ImageFont
 
-from erp_sync.services import erp_sync_tenant
+from erp_sync.mirror import erp_sync_tenant
 from portal.accounts.models import Customer, Tenant, TenantDomain, User
 from portal.accounts.services import user_create
 
@@ -22,6 +22,7 @@ TENANTS = [
         "address": "Av. das Indústrias, 1500 — Distrito Industrial, Curitiba/PR, 81000-000",
         "phone": "(41) 3333-4444",
         "email": "vendas@alfamaquinas.com.br",
+        "notification_email": "portal@alfamaquinas.com.br",
         "primary_color": "#1f4e79",
         "domains": ["localhost", "alfa.localhost"],
     },
@@ -31,10 +32,11 @@ TENANTS = [
         "display_name": "Beta Sistemas",
         "erp_company_id": 2,
         "legal_name": "Beta Sistemas e Serviços S.A.",
-        "cnpj": "98.765.432/0001-10",
+        "cnpj": "20.481.632/0001-21",
         "address": "Rua XV de Novembro, 200 — Centro, Florianópolis/SC, 88010-000",
         "phone": "(48) 3222-1100",
         "email": "atendimento@betasistemas.com.br",
+        "notification_email": "portal@betasistemas.com.br",
         "primary_color": "#2e7d32",
         "domains": ["beta.localhost"],
     },

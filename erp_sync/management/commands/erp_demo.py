@@ -4,8 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from erp_sync.demo_data import CENT, split_installments
+from erp_sync.demo_data import propose as propose_demo
 from erp_sync.demo_data import seed as seed_demo
-from erp_sync.models import ErpPedido, ErpPedidoItem, ErpPedidoParcela
+from erp_sync.models import ErpCliente, ErpPedido, ErpPedidoItem, ErpPedidoParcela
 from erp_sync.router import erp_alias
 from portal.accounts.models import Tenant
 
@@ -13,11 +14,18 @@ STATUSES = ("PRO", "APR", "PED", "CAN")
 
 
 class Command(BaseCommand):
-    help = "Play the ERP: erp_demo seed | advance NUMERO STATUS | cancel NUMERO | edit NUMERO"
+    help = (
+        "Play the ERP: erp_demo seed | propose [CLIENTE_ERP_ID] | advance NUMERO STATUS | "
+        "cancel NUMERO | edit NUMERO"
+    )
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(dest="action", required=True)
         actions.add_parser("seed")
+        propose = actions.add_parser("propose")
+        propose.add_argument(
+            "cliente", type=int, nargs="?", help="erp_cliente.id (default: the demo login's)"
+        )
         advance = actions.add_parser("advance")
         advance.add_argument("numero", type=int)
         advance.add_argument("status", choices=STATUSES)
@@ -34,6 +42,18 @@ class Command(BaseCommand):
         lines = seed_demo(company_names=names)
         for line in lines or ["The demo ERP is already seeded."]:
             self.stdout.write(line)
+
+    def propose(self, *, cliente, **options):
+        try:
+            pedido = propose_demo(cliente_id=cliente)
+        except ErpCliente.DoesNotExist as error:
+            raise CommandError(
+                str(error) if cliente is None else f"No customer {cliente}."
+            ) from None
+        self.stdout.write(
+            f"Proposta {pedido.numero} criada para {pedido.cliente.nome} "
+            f"(cliente {pedido.cliente_id}, empresa {pedido.empresa_id}): R$ {pedido.valor_total}"
+        )
 
     def _pedido(self, numero: int, empresa: int | None) -> ErpPedido:
         pedidos = ErpPedido.objects.filter(numero=numero)
@@ -69,9 +89,9 @@ class Command(BaseCommand):
                 raise CommandError(f"Order {numero} has no items to edit.")
             first = items[0]
             first.valor_unitario = (first.valor_unitario * Decimal("1.10")).quantize(CENT)
-            first.valor_total = (first.quantidade * first.valor_unitario - first.desconto).quantize(
-                CENT
-            )
+            # The ERP's optional columns may be NULL (no discount, no freight).
+            discount = first.desconto or Decimal(0)
+            first.valor_total = (first.quantidade * first.valor_unitario - discount).quantize(CENT)
             first.save()
             removed = None
             if len(items) > 1:
@@ -79,7 +99,7 @@ class Command(BaseCommand):
                 removed.delete()
             produtos = sum((i.valor_total for i in items if i.tipo == "P"), Decimal(0))
             servicos = sum((i.valor_total for i in items if i.tipo == "S"), Decimal(0))
-            total = produtos + servicos - pedido.desconto + pedido.frete
+            total = produtos + servicos - (pedido.desconto or 0) + (pedido.frete or 0)
             ErpPedido.objects.filter(id=pedido.id).update(
                 valor_produtos=produtos, valor_servicos=servicos, valor_total=total
             )

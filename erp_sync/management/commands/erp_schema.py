@@ -1,18 +1,16 @@
 import sqlite3
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 from erp_sync.router import erp_alias
-
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+from erp_sync.schema import GENERATORS, schema_path, schema_with_current_triggers
 
 
 def erp_schema_sql(vendor: str) -> str:
-    path = SQL_DIR / f"{vendor}.sql"
+    path = schema_path(vendor)
     if not path.exists():
-        raise CommandError(f"No ERP schema for database vendor {vendor!r} (have: {SQL_DIR})")
+        raise CommandError(f"No ERP schema for database vendor {vendor!r} (have: {path.parent})")
     return path.read_text()
 
 
@@ -30,13 +28,21 @@ def sqlite_statements(sql: str) -> list[str]:
 
 
 class Command(BaseCommand):
-    help = "ERP tables and triggers (erp_sync/sql/), for demos and tests: erp_schema create"
+    help = (
+        "ERP tables and triggers (erp_sync/sql/): erp_schema create (demos and tests) | "
+        "generate (rewrite the triggers generated from erp_sync/schema.py)"
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["create"])
+        parser.add_argument("action", choices=["create", "generate"])
         parser.add_argument("--database", default=None, help="alias (default: the ERP's)")
 
     def handle(self, *args, action, database, **options):
+        if action == "generate":
+            for vendor in GENERATORS:
+                schema_path(vendor).write_text(schema_with_current_triggers(vendor))
+                self.stdout.write(f"{schema_path(vendor)} generated.")
+            return
         connection = connections[database or erp_alias()]
         sql = erp_schema_sql(connection.vendor)
         with connection.cursor() as cursor:

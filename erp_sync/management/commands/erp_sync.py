@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from erp_sync.follower import Follower
-from erp_sync.services import erp_sync_all
+from erp_sync.mirror import erp_sync_all
 
 
 class Command(BaseCommand):

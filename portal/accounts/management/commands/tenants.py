@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django_scopes import scopes_disabled
@@ -7,7 +8,7 @@ from portal.accounts.models import Tenant, TenantDomain
 
 class Command(BaseCommand):
     help = (
-        "Support: tenants add SLUG --name NAME --erp-company ID --domain HOST | "
+        "Support: tenants add SLUG --name NAME --erp-company ID --domain HOST [--cnpj CNPJ] | "
         "domain-add SLUG HOST | domain-remove SLUG HOST | list"
     )
 
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         add.add_argument("--name", required=True)
         add.add_argument("--erp-company", type=int, required=True, dest="erp_company")
         add.add_argument("--domain", required=True)
+        add.add_argument("--cnpj", default="", help="the company's CNPJ (check digits validated)")
         for name in ("domain-add", "domain-remove"):
             action = actions.add_parser(name)
             action.add_argument("slug")
@@ -41,14 +43,18 @@ class Command(BaseCommand):
             raise CommandError(f"Host {host!r} already serves tenant {owner.tenant.slug!r}.")
         return host
 
-    def add(self, *, slug, name, erp_company, domain, **options):
+    def add(self, *, slug, name, erp_company, domain, cnpj, **options):
         if Tenant.objects.filter(slug=slug).exists():
             raise CommandError(f"Tenant {slug!r} already exists.")
         if Tenant.objects.filter(erp_company_id=erp_company).exists():
             raise CommandError(f"ERP company {erp_company} already belongs to another tenant.")
         host = self._check_host_free(domain)
-        tenant = Tenant(slug=slug, name=name, erp_company_id=erp_company)
-        tenant.full_clean()
+        tenant = Tenant(slug=slug, name=name, erp_company_id=erp_company, cnpj=cnpj.strip())
+        try:
+            tenant.full_clean()
+        except ValidationError as error:
+            problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+            raise CommandError(f"Tenant {slug!r} not created: {problems}") from None
         tenant.save()
         TenantDomain.objects.create(hostname=host, tenant=tenant, is_primary=True)
         self.stdout.write(f"Tenant {slug} created (ERP company {erp_company}) at {host}.")

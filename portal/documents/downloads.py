@@ -3,6 +3,8 @@
 Callers check ownership first (a selector that takes the request's tenant and user). Local
 storage streams the file; S3 answers 302 to a signed URL that expires in 60 seconds and makes S3
 send the same Content-Disposition, type and Cache-Control. No file ever has a public URL.
+A type we do not know is sent as `application/octet-stream`: the ERP's `text/javascript` or
+`text/html` would otherwise run as a same-origin script or page.
 """
 
 import re
@@ -16,7 +18,9 @@ from django.utils.http import content_disposition_header
 SIGNED_URL_SECONDS = 60
 PRIVATE = "private, no-store"
 UNSAFE_FILENAME_CHARACTERS = re.compile(r'[\\/:*?"<>|;]+')
-MIME_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
+# Types a browser shows or decodes without running anything of the file's.
+KNOWN_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/webp", "image/gif"})
+UNKNOWN_TYPE = "application/octet-stream"
 
 
 def download_filename(name: str, default: str = "anexo") -> str:
@@ -31,6 +35,12 @@ def download_filename(name: str, default: str = "anexo") -> str:
     return name[-150:] or default
 
 
+def served_content_type(declared: str) -> str:
+    """The Content-Type a download carries: the declared type only if we know it."""
+    declared = (declared or "").strip().lower()
+    return declared if declared in KNOWN_TYPES else UNKNOWN_TYPE
+
+
 def stored_file_response(
     file: FieldFile, *, filename: str, content_type: str, inline: bool = False
 ) -> HttpResponse:
@@ -38,8 +48,7 @@ def stored_file_response(
     if not file:
         raise Http404("Arquivo indisponível.")
     filename = download_filename(filename)
-    content_type = content_type if MIME_TYPE.match(content_type or "") else ""
-    content_type = content_type or "application/octet-stream"
+    content_type = served_content_type(content_type)
     storage = file.storage
     if isinstance(storage, FileSystemStorage):
         try:

@@ -1,4 +1,4 @@
-"""PDF rendering with WeasyPrint: the proposal of an order, and any HTML under the same letterhead.
+"""PDF rendering with WeasyPrint: any template of templates/pdf/ under the tenant's letterhead.
 
 Imported when a web process starts (proposals.apps), so no request pays WeasyPrint's import;
 stylesheets are parsed once per process and fonts are configured once per thread. Rendering
@@ -21,7 +21,6 @@ from weasyprint.urls import URLFetcher
 
 from portal import formats
 from portal.accounts.models import Tenant
-from proposals.models import Order
 
 LOGO_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 LOGO_MAX_BYTES = 1024 * 1024
@@ -95,13 +94,12 @@ def _logo_data_uri(tenant: Tenant) -> str:
 
 def company_for(tenant: Tenant) -> Company:
     name = tenant.legal_name or tenant.name
+    cnpj = formats.cpf_cnpj_br(tenant.cnpj)
     contact = " · ".join(part for part in (tenant.phone, tenant.email) if part)
-    identity = " · ".join(
-        part for part in (name, f"CNPJ {tenant.cnpj}" if tenant.cnpj else "", contact) if part
-    )
+    identity = " · ".join(part for part in (name, f"CNPJ {cnpj}" if cnpj else "", contact) if part)
     return Company(
         name=name,
-        cnpj=tenant.cnpj,
+        cnpj=cnpj,
         address=tenant.address,
         contact=contact,
         logo=_logo_data_uri(tenant),
@@ -121,17 +119,3 @@ def render_pdf(template_name: str, context: dict, *, own_markup: bool = True) ->
     html_class = _OwnTemplateHTML if own_markup else HTML
     document = html_class(string=html, url_fetcher=_fetcher())
     return document.write_pdf(stylesheets=[STYLESHEET], font_config=_font_config())
-
-
-def proposal_pdf_render(*, order: Order) -> bytes:
-    """The proposal of `order` as the mirror holds it now (its `erp_version`)."""
-    return render_pdf(
-        "pdf/proposal.html",
-        {
-            "company": company_for(order.tenant),
-            "order": order,
-            "customer": order.customer,
-            "items": list(order.items.all()),
-            "installments": list(order.installments.all()),
-        },
-    )

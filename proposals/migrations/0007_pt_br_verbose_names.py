@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_pt_br_verbose_names'),
-        ('proposals', '0004_decline_search_issued_order'),
+        ('accounts', '0005_pt_br_verbose_names'),
+        ('proposals', '0006_decline_search_issued_order'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='approval',
             name='order',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='approval', to='proposals.order', verbose_name='pedido'),
+            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='approval', to='proposals.order', verbose_name='pedido'),
         ),
         migrations.AlterField(
             model_name='approval',

@@ -7,9 +7,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_pt_br_verbose_names'),
-        ('contracts', '0002_contract_document'),
-        ('proposals', '0005_pt_br_verbose_names'),
+        ('accounts', '0005_pt_br_verbose_names'),
+        ('contracts', '0003_voided_signed_uploads'),
+        ('proposals', '0007_pt_br_verbose_names'),
     ]
 
     operations = [

@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_pt_br_verbose_names'),
-        ('erp_sync', '0002_sync_lag_label'),
+        ('accounts', '0005_pt_br_verbose_names'),
+        ('erp_sync', '0004_first_pass'),
     ]
 
     operations = [

@@ -50,8 +50,8 @@ def drop_trigram_index(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('proposals', '0003_drop_covered_fk_indexes'),
+        ('accounts', '0004_normalize_emails'),
+        ('proposals', '0005_voided_signed_uploads'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,1 @@
+"""Documents every app shares: rendering PDFs, storing a rendering once, private downloads."""
