@@ -29,21 +29,26 @@ DEMO_ENV = SECRET_KEY="$$(cat var/secret_key)" PUBLIC_PORT=$(PORT)
 # gunicorn's control socket is off: its default path (~/.gunicorn) would clash between two demos.
 # The demo's mail: Django's file backend, one file per message under var/mail (every process
 # of `make run` inherits these; set EMAIL_BACKEND/EMAIL_HOST to send for real).
+# The demo's own time-stamp authority (a DEMONSTRATION certificate) listens on a free port of
+# 127.0.0.1; the seals made by the task worker use it (TSA_URL).
 run: export EMAIL_BACKEND ?= django.core.mail.backends.filebased.EmailBackend
 run: export EMAIL_FILE_PATH ?= $(CURDIR)/var/mail
 run: $(BIN)/.installed var/secret_key | var
 	@bin/system-deps
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput -v 0
 	$(DEMO_ENV) $(BIN)/python manage.py collectstatic --noinput -v 0
-	$(DEMO_ENV) $(BIN)/python manage.py demo
-	@echo "Serving on http://localhost:$(PORT)/ (Ctrl+C stops the server, the ERP follower and the task worker)"
-	@echo "E-mail goes to files in $(EMAIL_FILE_PATH)/ (one per message; EMAIL_BACKEND=$(EMAIL_BACKEND))"
-	@echo "Try: $(BIN)/python manage.py erp_demo propose   (a new proposal: the customer's mail appears there)"
-	@$(DEMO_ENV) $(BIN)/python manage.py erp_sync --follow & follower=$$!; \
+	@rm -f var/demo-tsa.url
+	@$(DEMO_ENV) $(BIN)/python manage.py demo_tsa --url-file var/demo-tsa.url & tsa=$$!; \
+	  trap 'kill $$tsa $$follower $$worker 2>/dev/null; wait' EXIT; \
+	  while [ ! -s var/demo-tsa.url ]; do kill -0 $$tsa || exit 1; sleep 0.2; done; \
+	  export TSA_URL=$$(cat var/demo-tsa.url); \
+	  $(DEMO_ENV) $(BIN)/python manage.py demo || exit 1; \
+	  echo "Serving on http://localhost:$(PORT)/ (Ctrl+C stops the server, the ERP follower, the task worker and the demo TSA)"; \
+	  echo "E-mail goes to files in $(EMAIL_FILE_PATH)/ (one per message; EMAIL_BACKEND=$(EMAIL_BACKEND))"; \
+	  echo "A new proposal (the customer's mail lands there): SECRET_KEY=\$$(cat var/secret_key) $(BIN)/python manage.py erp_demo propose"; \
+	  $(DEMO_ENV) $(BIN)/python manage.py erp_sync --follow & follower=$$!; \
 	  $(DEMO_ENV) nice -n 10 $(BIN)/python manage.py db_worker & worker=$$!; \
-	  trap 'kill $$follower $$worker 2>/dev/null; wait $$follower $$worker' EXIT; \
-	  $(DEMO_ENV) $(BIN)/gunicorn portal.wsgi -b 0.0.0.0:$(PORT) -w 3 --access-logfile - \
-	    --no-control-socket
+	  $(DEMO_ENV) $(BIN)/gunicorn portal.wsgi -b 0.0.0.0:$(PORT) -w 3 --access-logfile - --no-control-socket
 
 test: $(BIN)/.installed
 	@bin/system-deps --test

@@ -75,6 +75,9 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=1000)
     parser.add_argument("--idle-seconds", type=int, default=20)
     parser.add_argument("--mirror-only", action="store_true", help="skip (c) and (d)")
+    parser.add_argument(
+        "--no-worker", action="store_true", help="(c) without the task worker, for comparison"
+    )
     options = parser.parse_args()
 
     recreate_database(options.db_url)
@@ -128,7 +131,7 @@ def follow(connection, options) -> None:
         for command in (
             [sys.executable, "manage.py", "erp_sync", "--follow"],
             ["nice", "-n", "10", sys.executable, "manage.py", "db_worker"],
-        )
+        )[: 1 if options.no_worker else 2]
     ]
 
     def cpu() -> float:

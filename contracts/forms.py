@@ -1,8 +1,11 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from localflavor.br.validators import BRCPFValidator
 
-from contracts.uploads import EMPTY, validate_signed_contract
+from contracts.uploads import EMPTY, too_large_message, validate_signed_contract
+from portal.formats import cpf_digits
 
 
 class SignedContractForm(forms.Form):
@@ -24,3 +27,84 @@ class SignedContractForm(forms.Form):
     def error_message(self) -> str:
         errors = [message for messages in self.errors.values() for message in messages]
         return " ".join(errors) or _("Não foi possível ler o arquivo enviado.")
+
+
+class SigningForm(forms.Form):
+    """Step 1 of a digital signature: the POST fields `nome`, `cpf`, `senha`, `aceite`
+    (DESIGN.md). `documento` is the SHA-256 of the contract the page showed: optional, and a
+    stale page whose contract has changed since is refused."""
+
+    nome = forms.CharField(
+        label="Nome completo",
+        max_length=200,
+        error_messages={"required": "Informe o seu nome completo."},
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    cpf = forms.CharField(
+        label="CPF",
+        max_length=20,
+        error_messages={"required": "Informe o seu CPF."},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "000.000.000-00"}),
+    )
+    senha = forms.CharField(
+        label="Senha do portal",
+        strip=False,
+        error_messages={"required": "Digite a senha com que você entra no portal."},
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    aceite = forms.BooleanField(
+        error_messages={"required": "Marque o aceite para assinar o contrato."},
+    )
+    documento = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+    def clean_nome(self):
+        name = " ".join(self.cleaned_data["nome"].split())
+        if len(name.split()) < 2 or not any(c.isalpha() for c in name):
+            raise ValidationError("Informe o nome completo, com nome e sobrenome.")
+        return name
+
+    def clean_cpf(self):
+        digits = cpf_digits(self.cleaned_data["cpf"])
+        try:
+            BRCPFValidator()(digits)
+        except ValidationError:
+            raise ValidationError(
+                "CPF inválido: confira os 11 números (os dois últimos são dígitos verificadores)."
+            ) from None
+        return digits
+
+
+class SigningCodeForm(forms.Form):
+    """Step 2: the 6-digit code from the e-mail (spaces and dashes ignored)."""
+
+    codigo = forms.CharField(
+        label="Código recebido por e-mail",
+        max_length=20,
+        error_messages={"required": "Digite o código de 6 dígitos enviado ao seu e-mail."},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": "7"}
+        ),
+    )
+
+    def clean_codigo(self):
+        code = "".join(c for c in self.cleaned_data["codigo"] if not c.isspace() and c != "-")
+        if not (len(code) == 6 and code.isascii() and code.isdigit()):
+            raise ValidationError("O código tem 6 dígitos, só números.")
+        return code
+
+
+class VerifyUploadForm(forms.Form):
+    arquivo = forms.FileField(
+        label="Contrato Assinado (PDF)",
+        error_messages={
+            "required": "Escolha o PDF do Contrato Assinado.",
+            "empty": EMPTY,
+            "invalid": "Nenhum arquivo foi recebido. Tente enviar novamente.",
+            "missing": "Nenhum arquivo foi recebido. Tente enviar novamente.",
+        },
+    )
+
+    def __init__(self, *args, too_large: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if too_large:
+            self.fields["arquivo"].error_messages["required"] = too_large_message()

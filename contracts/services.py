@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.core.files.base import ContentFile
 from django.db import DatabaseError, transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
@@ -34,6 +33,7 @@ from notifications.tasks import notify_company_contract_uploaded
 from portal.accounts.models import User
 from portal.background.queue import enqueue_on_commit
 from portal.documents.pdf import company_for, render_pdf
+from portal.documents.storage import StorageUnavailable, file_discard, file_store
 from portal.documents.stored import document_store_once
 from proposals.models import Attachment, AttachmentKind, AttachmentOrigin, Order, OrderStatus
 
@@ -111,7 +111,10 @@ def _erp_send(*, order: Order, user: User, upload: ValidatedUpload, ip_address, 
     )
 
 
-def _store(*, order: Order, user: User, upload: ValidatedUpload, ip_address, now) -> Attachment:
+def _attachment_stored(
+    *, order: Order, user: User, upload: ValidatedUpload, ip_address, now
+) -> Attachment:
+    """The portal's row for the upload (not saved yet), its file already in storage."""
     attachment = Attachment(
         tenant=order.tenant,
         order=order,
@@ -127,31 +130,12 @@ def _store(*, order: Order, user: User, upload: ValidatedUpload, ip_address, now
     )
     # A generated key: the customer's file name is only ever displayed (sanitized).
     key = f"{order.tenant.slug}/{uuid.uuid4().hex}{EXTENSIONS[upload.mime]}"
-    attachment.file.save(key, ContentFile(upload.content), save=False)
-    try:
-        attachment.save()
-    except Exception:
-        attachment.file.delete(save=False)
-        raise
+    file_store(attachment.file, key, upload.content)
     return attachment
 
 
-def signed_contract_upload(
-    *,
-    order: Order,
-    user: User,
-    upload: ValidatedUpload,
-    remirror: Remirror,
-    ip_address: str | None = None,
-) -> UploadResult:
-    """Take a validated "Contrato Assinado" for the order's MANUAL contract, until approval.
-
-    The last upload counts (earlier ones stay as history) and sets Contract.signed_at, which
-    unlocks APROVAR PROPOSTA. Sending the same file again (a double click) stores nothing new.
-    One database: the ERP rows and the portal's share one transaction. Two: the ERP commits
-    first; the contract row stays locked meanwhile, so uploads of one order never interleave.
-    An ERP order that is no longer open is re-read into the portal with `remirror`.
-    """
+def _take(*, order: Order, user: User, upload: ValidatedUpload, ip_address) -> UploadResult:
+    attachment = None
     try:
         with transaction.atomic():
             contract = Contract.objects.select_for_update().filter(order_id=order.pk).first()
@@ -168,9 +152,11 @@ def signed_contract_upload(
             if any(a.voided_at and a.sha256 == upload.sha256 for a in history):
                 raise UploadRefused(SIGNED_BEFORE_CHANGE)
             record = {"user": user, "upload": upload, "ip_address": ip_address, "now": now}
+            # The file first: a storage that fails leaves no trace in the ERP or the portal.
+            attachment = _attachment_stored(order=current_order, **record)
             with transaction.atomic(using=erp_alias()):
                 _erp_send(order=current_order, **record)
-            attachment = _store(order=current_order, **record)
+            attachment.save()
             contract.signed_at = now
             contract.save(update_fields=["signed_at"])
             enqueue_on_commit(
@@ -178,6 +164,32 @@ def signed_contract_upload(
                 tenant_id=order.tenant_id,
                 attachment_id=attachment.pk,
             )
+    except Exception:
+        if attachment is not None:  # its row was rolled back: the file would be an orphan
+            file_discard(attachment.file.storage, attachment.file.name)
+        raise
+    return UploadResult(attachment, created=True)
+
+
+def signed_contract_upload(
+    *,
+    order: Order,
+    user: User,
+    upload: ValidatedUpload,
+    remirror: Remirror,
+    ip_address: str | None = None,
+) -> UploadResult:
+    """Take a validated "Contrato Assinado" for the order's MANUAL contract, until approval.
+
+    The last upload counts (earlier ones stay as history) and sets Contract.signed_at, which
+    unlocks APROVAR PROPOSTA. Sending the same file again (a double click) stores nothing new.
+    The file is stored first; then, with one database, the ERP rows and the portal's share one
+    transaction. Two: the ERP commits first; the contract row stays locked meanwhile, so uploads
+    of one order never interleave. An ERP order that is no longer open is re-read into the
+    portal with `remirror`.
+    """
+    try:
+        result = _take(order=order, user=user, upload=upload, ip_address=ip_address)
     except _ErpNotOpen:
         remirror(tenant=order.tenant, erp_id=order.erp_id)
         raise UploadRefused(
@@ -195,10 +207,20 @@ def signed_contract_upload(
                 "Nada foi gravado. Tente novamente em alguns minutos."
             )
         ) from error
-    logger.info(
-        "Signed contract for order %s sent by %s (%s)", order.number, user.email, upload.sha256
-    )
-    return UploadResult(attachment, created=True)
+    except StorageUnavailable as error:
+        raise UploadRefused(
+            "Não foi possível receber o Contrato Assinado agora: o armazenamento de arquivos do "
+            "portal não está disponível. Nada foi gravado; envie o arquivo novamente em alguns "
+            "minutos."
+        ) from error
+    if result.created:
+        logger.info(
+            "Signed contract for order %s sent by %s (%s)",
+            order.number,
+            user.email,
+            upload.sha256,
+        )
+    return result
 
 
 # The contract as a PDF -----------------------------------------------------------------------
@@ -213,6 +235,12 @@ class ContractPdf:
 
 def _source_sha256(contract: Contract) -> str:
     return hashlib.sha256(f"{contract.title}\0{contract.content_html}".encode()).hexdigest()
+
+
+def contract_source_key(contract: Contract) -> str:
+    """What the contract is made of, as the ERP has it now: its file's SHA-256, or its title and
+    HTML's. A signature binds this; when it changes, the signature is void."""
+    return contract.erp_file_sha256 or _source_sha256(contract)
 
 
 def _render_contract(contract: Contract, order: Order) -> bytes:

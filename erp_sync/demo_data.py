@@ -333,3 +333,25 @@ def propose(*, cliente_id: int | None = None) -> ErpPedido:
         # The newest order (age 0: an open proposal).
         newest = ORDERS_PER_COMPANY - 1
         return _order(random.Random(), company, cliente, number, newest, timezone.localdate())
+
+
+def ensure_digital_signers(*, empresa_id: int, signers: list[tuple[str, str]]) -> int | None:
+    """Make the company's DIGITAL contract name these signers (e-mail, papel), as the ERP
+    would; returns its order number (None: the company has no such contract)."""
+    contrato = (
+        ErpPedidoContrato.objects.filter(pedido__empresa_id=empresa_id, assinatura="DIGITAL")
+        .select_related("pedido")
+        .order_by("pedido__numero")
+        .first()
+    )
+    if contrato is None:
+        return None
+    named = set(contrato.signatarios.values_list("email", flat=True))
+    missing = [(email, papel) for email, papel in signers if email not in named]
+    if missing:
+        with transaction.atomic(using=erp_alias()):
+            ErpContratoSignatario.objects.bulk_create(
+                ErpContratoSignatario(contrato=contrato, email=email, papel=papel)
+                for email, papel in missing
+            )
+    return contrato.pedido.numero

@@ -26,6 +26,7 @@ from django.db import DatabaseError, close_old_connections, connections
 from django.utils import timezone
 from psycopg.conninfo import make_conninfo
 
+from contracts.tasks import signature_retries_enqueue
 from erp_sync.mirror import (
     SyncStats,
     erp_sync_all,
@@ -112,6 +113,7 @@ class Follower:
         self.ready = threading.Event()  # set once active and caught up (lock, LISTEN, a pass)
         self.prerender_limit = prerender_limit
         self.enqueuer: _Enqueuer | None = None
+        self._next_signature_sweep = 0.0
 
     def run(self) -> None:
         backoff = 1.0
@@ -160,6 +162,20 @@ class Follower:
             self._report(tenant, stats, started, full_pass=True)
             proposals += [(tenant.pk, *changed) for changed in stats.proposals_changed]
         self._prerender(proposals)
+        if time.monotonic() >= self._next_signature_sweep:
+            self._next_signature_sweep = time.monotonic() + self.reconcile_seconds
+            self._retry_signatures()
+
+    def _retry_signatures(self) -> None:
+        """Queue the seals that failed and the timestamps the TSA owes (at most once per
+        reconcile period: on SQLite a full pass runs every poll)."""
+        try:
+            queued = signature_retries_enqueue()
+        except DatabaseError:
+            logger.exception("Could not queue the digital signature retries")
+            return
+        if any(queued.values()):
+            logger.info("Signatures: %(seals)d seals, %(timestamps)d timestamps queued", queued)
 
     def _prerender(self, proposals: list[tuple[int, int, int]]) -> None:
         """Queue the PDF of each (tenant id, order id, version) just mirrored."""

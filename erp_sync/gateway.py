@@ -34,6 +34,11 @@ def erp_order_is_open(*, company_id: int, erp_id: int, seen_version: int | None 
     return rows.exists()
 
 
+def erp_order_exists(*, company_id: int, erp_id: int) -> bool:
+    """The ERP still has the order (a sealed contract goes to it whatever its status)."""
+    return ErpPedido.objects.filter(id=erp_id, empresa_id=company_id).exists()
+
+
 def erp_order_mark_approved(
     *, company_id: int, erp_id: int, seen_version: int, approved_by: str, now: datetime.datetime
 ) -> bool:

@@ -30,14 +30,18 @@ from decimal import Decimal
 import psycopg
 from django.core.files.base import ContentFile
 from django.db import InterfaceError, OperationalError, connection, connections, transaction
-from django.db.models import BooleanField
+from django.db.models import BooleanField, DecimalField, Q, TextField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.files import FieldFile
+from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from contracts.models import Contract, ContractSigner
+from contracts.services import contract_source_key
+from contracts.signing import contract_signing_reconcile
 from erp_sync.models import (
+    MONEY,
     ErpCliente,
     ErpContratoSignatario,
     ErpPedido,
@@ -75,6 +79,15 @@ ERP_ITEM = (
     "pedido_id", "id", "sequencia", "tipo", "codigo", "descricao", "unidade", "quantidade",
     "valor_unitario", "desconto", "valor_total", "informacoes",
 )  # fmt: skip
+# Optional item columns read NULL as empty or zero, by the database (a million rows a bulk pass).
+ITEM_READ = tuple(
+    Coalesce(column, Value(""), output_field=TextField())
+    if column in ("codigo", "unidade", "informacoes")
+    else Coalesce(column, Value(Decimal(0)), output_field=DecimalField(**MONEY))
+    if column == "desconto"
+    else column
+    for column in ERP_ITEM
+)
 ITEM_COLUMNS = (
     "tenant_id", "order_id", "erp_id", "sequence", "kind", "code", "description", "unit",
     "quantity", "unit_price", "discount", "total", "notes",
@@ -105,9 +118,10 @@ ORDER_FIELDS = {
     "erp_updated_at": "atualizado_em",
 }
 ERP_ORDER = ("id", "cliente_id", "aprovado_por", *ORDER_FIELDS.values())
-# Optional ERP columns (DESIGN.md): NULL reads as empty text, or as zero.
-ORDER_TEXTS = ("salesperson", "payment_method", "payment_terms", "notes")
-ORDER_AMOUNTS = ("products_total", "services_total", "discount", "freight", "total")
+# Optional ERP columns (DESIGN.md): NULL reads as empty text, or as zero (the others stay NULL).
+ORDER_NULLS = dict.fromkeys(("salesperson", "payment_method", "payment_terms", "notes"), "") | (
+    dict.fromkeys(("products_total", "services_total", "discount", "freight", "total"), ZERO)
+)
 # Connection trouble ends the pass (the follower reconnects and retries); anything else an
 # aggregate raises costs only that aggregate.
 PASS_ERRORS = (OperationalError, InterfaceError, psycopg.OperationalError)
@@ -286,23 +300,35 @@ ORDER_LIMITS = _limits(
         "aprovado_por": "approved_by",
     },
 )
-# Items are tuples: (index in an ERP item row without its pedido_id, *limits).
-ITEM_LIMITS = [
-    (ERP_ITEM.index(column) - 1, column, *limits)
-    for column, *limits in _limits(
-        OrderItem, {"tipo": "kind", "codigo": "code", "descricao": "description", "unidade": "unit"}
-    )
-]
+ITEM_LIMITS = _limits(
+    OrderItem, {"tipo": "kind", "codigo": "code", "descricao": "description", "unidade": "unit"}
+)
 CONTRACT_LIMITS = _limits(Contract, {"titulo": "title", "assinatura": "signature_mode"})
 SIGNER_LIMITS = _limits(ContractSigner, {"email": "email", "papel": "role"})
 ATTACHMENT_LIMITS = _limits(Attachment, {"tipo": "kind", "nome": "name", "mime": "mime"})
 
 
+def _misfits(queryset, limits):
+    """The rows of `queryset` holding a value the portal cannot (see `_limits`), found by the
+    database: a chunk's ten thousand items are checked without a Python loop over them."""
+    aliases, condition = {}, Q()
+    for column, max_length, allowed in limits:
+        if allowed:
+            condition |= Q(**{f"{column}__isnull": False}) & ~Q(**{f"{column}__in": allowed})
+        if max_length:
+            aliases[f"{column}_length"] = Length(column)
+            condition |= Q(**{f"{column}_length__gt": max_length})
+    return queryset.alias(**aliases).filter(condition)
+
+
 def _row_problem(row, limits) -> str | None:
     for column, max_length, allowed in limits:
-        problem = _problem(column, getattr(row, column), max_length, allowed)
-        if problem:
-            return problem
+        value = getattr(row, column)
+        # The common case without a call: this runs for every order of an initial mirror.
+        if value is not None and (
+            (allowed and value not in allowed) or (max_length and len(value) > max_length)
+        ):
+            return _problem(column, value, max_length, allowed)
     return None
 
 
@@ -315,11 +341,13 @@ def _order_problem(pedido, data: "_Aggregates") -> str | None:
     problem = _row_problem(pedido, ORDER_LIMITS)
     if problem:
         return problem
-    for row in data.itens.get(pedido.id, ()):
-        for index, column, max_length, allowed in ITEM_LIMITS:
-            problem = _problem(column, row[index], max_length, allowed)
-            if problem:
-                return f"item {row[1]}: {problem}"
+    if pedido.id in data.misfit_items:
+        for row in data.itens[pedido.id]:
+            values = dict(zip(ERP_ITEM[1:], row, strict=True))
+            for column, max_length, allowed in ITEM_LIMITS:
+                problem = _problem(column, values[column], max_length, allowed)
+                if problem:
+                    return f"item {values['sequencia']}: {problem}"
     contrato = data.contratos.get(pedido.id)
     if contrato is not None:
         problem = _row_problem(contrato, CONTRACT_LIMITS)
@@ -485,23 +513,17 @@ class _Aggregates:
     contratos: dict
     signatarios: dict
     anexos: dict
-
-
-def _item_row(row: tuple) -> tuple:
-    """An ERP item without its pedido_id, optional columns NULL → empty text or zero."""
-    erp_id, sequence, kind, code, description, unit, quantity, price, discount, total, notes = row
-    return (
-        erp_id, sequence, kind, code or "", description, unit or "", quantity, price,
-        ZERO if discount is None else discount, total, notes or "",
-    )  # fmt: skip
+    misfit_items: set  # orders with an item the portal cannot hold as it is
 
 
 def _read_aggregates(pedido_ids: list) -> _Aggregates:
     itens, parcelas, signatarios, anexos = (defaultdict(list) for _ in range(4))
     # Orders, items and installments are the bulk of a chunk: plain tuples, no model instances.
     pedidos = _among(ErpPedido.objects, "id", pedido_ids).values_list(*ERP_ORDER, named=True)
-    for row in _among(ErpPedidoItem.objects, "pedido_id", pedido_ids).values_list(*ERP_ITEM):
-        itens[row[0]].append(_item_row(row[1:]))
+    erp_itens = _among(ErpPedidoItem.objects, "pedido_id", pedido_ids)
+    for row in erp_itens.values_list(*ITEM_READ):
+        itens[row[0]].append(row[1:])
+    misfit_items = set(_misfits(erp_itens, ITEM_LIMITS).values_list("pedido_id", flat=True))
     for row in _among(ErpPedidoParcela.objects, "pedido_id", pedido_ids).values_list(
         *ERP_INSTALLMENT
     ):
@@ -522,18 +544,14 @@ def _read_aggregates(pedido_ids: list) -> _Aggregates:
         contratos=contratos,
         signatarios=signatarios,
         anexos=anexos,
+        misfit_items=misfit_items,
     )
 
 
 def _order_from(pedido, order: Order, itens: list) -> Order:
     for name, column in ORDER_FIELDS.items():
-        setattr(order, name, getattr(pedido, column))
-    for name in ORDER_TEXTS:
-        if getattr(order, name) is None:
-            setattr(order, name, "")
-    for name in ORDER_AMOUNTS:
-        if getattr(order, name) is None:
-            setattr(order, name, ZERO)
+        value = getattr(pedido, column)
+        setattr(order, name, ORDER_NULLS.get(name) if value is None else value)
     order.approved_by = pedido.aprovado_por or ""
     order.removed_at = None
     # itens: _item_row tuples; code, description and notes at 3, 4 and 10.
@@ -594,6 +612,7 @@ def _sync_contracts(tenant: Tenant, orders: list[Order], data: _Aggregates) -> N
                 contract.delete()
             continue
         signed_text = _signed_text(contract) if contract is not None else None
+        before = _signing_terms(contract) if contract is not None else None
         contract = contract or Contract(tenant=tenant, order=order)
         contract.erp_id = contrato.id
         contract.title = contrato.titulo
@@ -629,6 +648,16 @@ def _sync_contracts(tenant: Tenant, orders: list[Order], data: _Aggregates) -> N
             )
             for s in data.signatarios.get(order.erp_id, [])
         )
+        if before is not None and before != _signing_terms(contract):
+            # Signatures of what is no longer the contract (or by who no longer signs it) void.
+            contract.order = order
+            contract_signing_reconcile(contract=contract)
+
+
+def _signing_terms(contract: Contract) -> tuple:
+    """What a digital signature binds: the contract's content, its mode and its signers."""
+    signers = sorted(contract.signers.values_list("email", "role"))
+    return (contract_source_key(contract), contract.signature_mode, signers)
 
 
 def _sync_attachments(tenant: Tenant, orders: list[Order], data: _Aggregates) -> None:

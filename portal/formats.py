@@ -128,3 +128,29 @@ def filesize_br(size: int) -> str:
     """1536 -> '1,5 KB': Django's filesizeformat, with Brazilian digits in any language."""
     with translation.override("pt-br"):
         return filesizeformat(size)
+
+
+def datetime_seconds_br(value) -> str:
+    """aware datetime -> 'dd/mm/aaaa hh:mm:ss' in America/Sao_Paulo (evidence: to the second)."""
+    if value is None:
+        return ""
+    return timezone.localtime(value).strftime("%d/%m/%Y %H:%M:%S")
+
+
+def datetime_utc(value) -> str:
+    """aware datetime -> 'dd/mm/aaaa hh:mm:ss UTC'."""
+    if value is None:
+        return ""
+    return value.astimezone(datetime.UTC).strftime("%d/%m/%Y %H:%M:%S UTC")
+
+
+def cpf_digits(value: str) -> str:
+    return "".join(c for c in value or "" if c.isdigit())
+
+
+def cpf_masked(value: str) -> str:
+    """A CPF as every page shows it: only the middle six digits, '***.456.789-**'."""
+    digits = cpf_digits(value)
+    if len(digits) != 11:
+        return "***.***.***-**" if digits else ""
+    return f"***.{digits[3:6]}.{digits[6:9]}-**"

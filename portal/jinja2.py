@@ -46,6 +46,9 @@ def environment(**options) -> Environment:
             "quantity_br": formats.quantity_br,
             "date_br": formats.date_br,
             "datetime_br": formats.datetime_br,
+            "datetime_seconds_br": formats.datetime_seconds_br,
+            "datetime_utc": formats.datetime_utc,
+            "cpf_masked": formats.cpf_masked,
             "cpf_cnpj_br": formats.cpf_cnpj_br,
             "filesize_br": formats.filesize_br,
         }

@@ -112,7 +112,17 @@ TEMPLATES = [
 FORM_RENDERER = "django.forms.renderers.DjangoTemplates"
 
 
-def _sqlite_options(db: dict) -> dict:
+DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", 5))
+
+
+def _database(url: str) -> dict:
+    # Connections live a minute, and each request first checks the one it reuses (one
+    # round trip): after PostgreSQL restarts, the next request reconnects instead of failing.
+    db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        # A server that does not answer (a network partition) fails the request in seconds,
+        # well inside gunicorn's worker timeout, instead of after the OS's TCP timeout.
+        db.setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
     if db["ENGINE"] == "django.db.backends.sqlite3":
         # The web server and the follower share the file: WAL lets readers run beside the
         # writer, IMMEDIATE takes the write lock up front so busy waits instead of deadlocking.
@@ -128,9 +138,9 @@ def _sqlite_options(db: dict) -> dict:
 
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")
 ERP_DATABASE_URL = os.environ.get("ERP_DATABASE_URL", "")
-DATABASES = {"default": _sqlite_options(dj_database_url.parse(DATABASE_URL, conn_max_age=60))}
+DATABASES = {"default": _database(DATABASE_URL)}
 if ERP_DATABASE_URL and ERP_DATABASE_URL != DATABASE_URL:
-    DATABASES["erp"] = _sqlite_options(dj_database_url.parse(ERP_DATABASE_URL, conn_max_age=60))
+    DATABASES["erp"] = _database(ERP_DATABASE_URL)
 DATABASE_ROUTERS = ["erp_sync.router.ErpRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -220,20 +230,43 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 
-AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
-if AWS_STORAGE_BUCKET_NAME:
-    DEFAULT_STORAGE = {
+# An S3 that does not answer fails the request within seconds: each call (a save makes two,
+# HEAD then PUT) tries twice, each try waiting at most this long for the connection and for
+# each read. boto's defaults (60 s, five tries) outlast gunicorn's worker timeout.
+S3_TIMEOUT_SECONDS = float(os.environ.get("S3_TIMEOUT_SECONDS", 5))
+
+
+def s3_storage(*, bucket: str, endpoint_url: str | None, **options) -> dict:
+    """Files on S3, private: downloads are signed URLs valid for 60 seconds."""
+    from botocore.config import Config  # only where S3 is used: every process imports settings
+
+    client_config = Config(
+        signature_version="s3v4",
+        connect_timeout=S3_TIMEOUT_SECONDS,
+        read_timeout=S3_TIMEOUT_SECONDS,
+        retries={"mode": "standard", "max_attempts": 2},
+    )
+    return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url,
             "default_acl": None,
             "querystring_auth": True,
             "querystring_expire": 60,
             "signature_version": "s3v4",
             "file_overwrite": False,
+            "client_config": client_config,
+            **options,
         },
     }
+
+
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+if AWS_STORAGE_BUCKET_NAME:
+    DEFAULT_STORAGE = s3_storage(
+        bucket=AWS_STORAGE_BUCKET_NAME, endpoint_url=os.environ.get("AWS_S3_ENDPOINT_URL") or None
+    )
 else:
     DEFAULT_STORAGE = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -348,6 +381,15 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
+# Digital signature (contracts.seal): an RFC 3161 time-stamp authority for the seals (empty: no
+# timestamp), how long to wait for it, and a PEM bundle of the CAs its certificates chain to.
+TSA_URL = os.environ.get("TSA_URL", "")
+TSA_TIMEOUT = float(os.environ.get("TSA_TIMEOUT", 5))
+TSA_CA_FILE = os.environ.get("TSA_CA_FILE", "")
+# /verificar/: lookups and uploads per client IP and window.
+VERIFY_RATE_LIMIT = int(os.environ.get("VERIFY_RATE_LIMIT", 30))
+VERIFY_RATE_WINDOW_SECONDS = int(os.environ.get("VERIFY_RATE_WINDOW_SECONDS", 600))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -355,5 +397,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # WeasyPrint logs every rendering step at INFO.
-    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}},
+    # pyHanko logs a traceback for every change it finds after a signature, which /verificar/
+    # reports to the person anyway; and warns when validation data is embedded offline (the
+    # demo CA's CRL is supplied, not fetched).
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "pyhanko": {"level": "ERROR"},
+        "pyhanko.sign.diff_analysis": {"level": "CRITICAL"},
+    },
 }

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from contracts import views as contract_views
 from portal import health
 
 urlpatterns = [
@@ -10,4 +11,9 @@ urlpatterns = [
     path("", include("proposals.urls")),
     path("pedidos/<int:numero>/contrato/", include("contracts.urls")),
     path("notificacoes/", include("notifications.urls")),
+    # Public (no login): anyone holding a "Contrato Assinado" checks it here.
+    path("verificar/", contract_views.verify, name="verify"),
+    path("verificar/<str:codigo>/", contract_views.verify_code, name="verify_code"),
 ]
+
+handler500 = "portal.errors.server_error"

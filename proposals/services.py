@@ -15,9 +15,10 @@ from enum import StrEnum
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from contracts.models import SignatureMode
-from contracts.selectors import signed_contract_current
+from contracts.selectors import signed_contract_sha256
 from erp_sync.gateway import ErpEvent, erp_event_add, erp_order_is_open, erp_order_mark_approved
 from erp_sync.router import erp_alias, erp_is_portal_database
 from notifications.tasks import (
@@ -37,7 +38,7 @@ logger = logging.getLogger(__name__)
 Remirror = Callable[..., object]
 
 
-CONTRACT_CHANGED = (
+CONTRACT_CHANGED = gettext_lazy(
     "O contrato foi alterado pela empresa depois do envio do Contrato Assinado. Baixe o "
     "contrato atualizado, assine e envie novamente antes de aprovar a proposta."
 )
@@ -280,14 +281,14 @@ def order_approve(
         return ApprovalResult(ApprovalOutcome.NOT_ALLOWED, " ".join(blockers))
 
     # What the customer had in front of them: the proposal PDF of the version seen (rendered
-    # now if they never opened it) and the current "Contrato Assinado".
+    # now if they never opened it) and the current "Contrato Assinado" (upload or seal).
     document = proposal_pdf_ensure(order=order)
     if document.erp_version != seen_version:
         return _result(ApprovalOutcome.CHANGED, order)
-    signed = signed_contract_current(order=order)
     evidence = {
         "proposal_sha256": document.sha256,
-        "signed_contract_sha256": signed.sha256 if signed else "",
+        # A digital signature: the sealed file (never the ERP's contract as it is now).
+        "signed_contract_sha256": signed_contract_sha256(order=order),
     }
 
     now = timezone.now()

@@ -92,7 +92,7 @@ def order_detail(request, numero: int):
         "approval": approval,
         "declined": services.order_declined_as_is(order=order),
         "timeline": order_timeline(order=order),
-        "signing": contract_selectors.contract_signing_for_order(order=order),
+        "signing": contract_selectors.contract_signing_for_order(order=order, user=request.user),
         "blockers": blockers,
         "can_decline": not services.order_decline_blockers(order=order),
         "comparison": (

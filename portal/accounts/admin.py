@@ -112,6 +112,12 @@ class TenantAdmin(AccessRuleMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("domains")
 
+    def delete_queryset(self, request, queryset):
+        # One by one: Tenant.delete() clears its hosts from the cache every node shares
+        # (a bulk delete would leave them answering until the cache entries expire).
+        for tenant in queryset:
+            tenant.delete()
+
     def save_formset(self, request, form, formset, change):
         if formset.model is not TenantDomain:
             return super().save_formset(request, form, formset, change)

@@ -3,13 +3,24 @@ import unicodedata
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.cache import cache
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django_scopes import ScopedManager
 
 from portal.formats import validate_cnpj
+
+
+def forget_cached_hosts(hostnames: list[str]) -> None:
+    """Clear the host → tenant cache of `hostnames` now and again once the change commits.
+
+    Another web node may resolve the host between now and the commit, read the old rows and
+    cache them (portal.accounts.selectors.DOMAIN_CACHE_SECONDS): the second delete drops that.
+    """
+    keys = [TenantDomain.cache_key(hostname) for hostname in hostnames]
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 class Tenant(models.Model):
@@ -53,9 +64,7 @@ class Tenant(models.Model):
     def forget_cached_domains(self) -> None:
         """Host resolution caches the Tenant itself: a change must reach every web process."""
         if self.pk:
-            cache.delete_many(
-                [TenantDomain.cache_key(h) for h in self.domains.values_list("hostname", flat=True)]
-            )
+            forget_cached_hosts(list(self.domains.values_list("hostname", flat=True)))
 
     @property
     def brand_name(self) -> str:
@@ -86,12 +95,15 @@ class TenantDomain(models.Model):
     def save(self, *args, **kwargs):
         self.hostname = self.hostname.strip().lower()
         super().save(*args, **kwargs)
-        cache.delete(self.cache_key(self.hostname))
+        forget_cached_hosts([self.hostname])
 
     def delete(self, *args, **kwargs):
-        hostname = self.hostname  # the primary key: Django sets it to None once deleted
+        hostname = self.hostname
         result = super().delete(*args, **kwargs)
-        cache.delete(self.cache_key(hostname))
+        # Django sets the primary key to None once deleted; the hostname is also the row's
+        # name (admin's change message names each deleted inline row with str()).
+        self.hostname = hostname
+        forget_cached_hosts([hostname])
         return result
 
     @staticmethod

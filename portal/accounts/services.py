@@ -30,6 +30,8 @@ def user_validate(*, user: User) -> None:
             errors["customer"] = _("Informe o cliente deste login.")
         elif user.customer_id is not None and user.customer.tenant_id != user.tenant_id:
             errors["customer"] = _("Este cliente não pertence a esta empresa.")
+        elif user.customer_id is not None and user.customer.removed_at is not None:
+            errors["customer"] = _("Este cliente foi removido do ERP: não pode mais ter logins.")
         taken = (
             User.objects.filter(tenant_id=user.tenant_id, email=normalize_email(user.email))
             .exclude(pk=user.pk)

@@ -13,8 +13,9 @@ import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, models, router, transaction
+
+from portal.documents.storage import file_store
 
 Document = TypeVar("Document", bound=models.Model)
 
@@ -38,7 +39,7 @@ def document_store_once(
         return document
     content = render()
     document = build(size=len(content), sha256=hashlib.sha256(content).hexdigest())
-    document.file.save(f"{folder}/{uuid.uuid4().hex}.pdf", ContentFile(content), save=False)
+    file_store(document.file, f"{folder}/{uuid.uuid4().hex}.pdf", content)
     try:
         with transaction.atomic(using=router.db_for_write(type(document))):
             document.save()

@@ -17,6 +17,7 @@ from tests.factories import (
     ContractFactory,
     CustomerFactory,
     OrderFactory,
+    TenantDomainFactory,
     UserFactory,
 )
 
@@ -496,3 +497,47 @@ def test_support_sees_and_lifts_lockouts_and_tenant_staff_do_not(support_client,
         reverse("admin:axes_accessattempt_delete", args=(attempt.pk,)), {"post": "yes"}
     )
     assert log_in(host_client(HOST_A), user_a.email).status_code == 302
+
+
+def test_domain_removed_by_support_stops_answering_at_once(support_client, tenant_a):
+    TenantDomainFactory(tenant=tenant_a, hostname="antigo.alfa.test", is_primary=False)
+    assert host_client("antigo.alfa.test").get(reverse("login")).status_code == 200
+
+    response = support_client.post(
+        reverse("admin:accounts_tenant_change", args=(tenant_a.pk,)),
+        {
+            "name": tenant_a.name,
+            "slug": tenant_a.slug,
+            "erp_company_id": tenant_a.erp_company_id,
+            "is_active": "on",
+            "cnpj": tenant_a.cnpj,
+            "primary_color": "#1f4e79",
+            "domains-TOTAL_FORMS": "2",
+            "domains-INITIAL_FORMS": "2",
+            "domains-MIN_NUM_FORMS": "0",
+            "domains-MAX_NUM_FORMS": "1000",
+            "domains-0-hostname": "antigo.alfa.test",
+            "domains-0-tenant": tenant_a.pk,
+            "domains-0-DELETE": "on",
+            "domains-1-hostname": HOST_A,
+            "domains-1-is_primary": "on",
+            "domains-1-tenant": tenant_a.pk,
+            "_save": "1",
+        },
+    )
+
+    assert response.status_code == 302
+    assert list(TenantDomain.objects.values_list("hostname", flat=True)) == [HOST_A]
+    assert host_client("antigo.alfa.test").get(reverse("login")).status_code == 404
+
+
+def test_tenants_deleted_in_bulk_by_support_stop_answering_at_once(support_client, tenant_b):
+    assert host_client(HOST_B).get(reverse("login")).status_code == 200  # now cached
+
+    response = support_client.post(
+        reverse("admin:accounts_tenant_changelist"),
+        {"action": "delete_selected", "_selected_action": [tenant_b.pk], "post": "yes"},
+    )
+
+    assert response.status_code == 302
+    assert host_client(HOST_B).get(reverse("login")).status_code == 404

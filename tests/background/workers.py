@@ -29,6 +29,7 @@ def worker_env(**extra: str) -> dict[str, str]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "SECRET_KEY": settings.SECRET_KEY,
         "DATABASE_URL": database_url("default"),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "TASKS_HEARTBEAT_SECONDS": "0.2",

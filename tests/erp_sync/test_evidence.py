@@ -7,6 +7,7 @@ import os
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
@@ -136,6 +137,12 @@ def test_a_customer_deleted_in_the_erp_keeps_its_evidence(approved, user_a, clie
         assert Approval.objects.filter(order=order).exists()
         upload = Attachment.objects.get(order=order, origin=AttachmentOrigin.PORTAL)
         assert stored(upload.file) == scan
+        with pytest.raises(CommandError, match="the ERP deleted it"):
+            call_command(
+                "customer_users", "add", "--tenant", "alfa",
+                "--customer", str(order.customer.erp_id),
+                "--email", "novo@cliente.com.br", "--password", "Uma-senha-longa-2026",
+            )  # fmt: skip
 
 
 def test_an_order_the_erp_restores_comes_back(tenant_a, user_a, client_a):

@@ -12,6 +12,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from contracts.models import (
+    ContractSigner,
+    SealedContract,
+    SealingCertificate,
+    SignatureMode,
+    SignatureTrail,
+    SignerRole,
+)
 from erp_sync.models import ErpPortalEvento
 from proposals.models import Approval, Attachment, AttachmentKind, AttachmentOrigin, Decline
 from tests.conftest import HOST_A, HOST_B, host_client
@@ -32,6 +40,9 @@ NOT_CUSTOMER_URLS = {
     "tenant_logo",  # the company's own logo, shown on its login page too
     # Public, authorised by a signed token; its isolation: tests/notifications/test_unsubscribe.py
     "mail_unsubscribe",
+    # Public on purpose; tenant isolation of the codes: tests/contracts/test_verify.py.
+    "verify",
+    "verify_code",
 }
 
 
@@ -83,6 +94,60 @@ def _contract(order):
     return contract
 
 
+def _digital_contract(order):
+    """A DIGITAL contract whose designated signer is the owner's login (user_a)."""
+    contract = ContractFactory(order=order, signature_mode=SignatureMode.DIGITAL)
+    ContractSigner.objects.create(
+        tenant=order.tenant,
+        contract=contract,
+        email="compras@clientealfa.com.br",
+        role=SignerRole.PARTY,
+    )
+    return contract
+
+
+def _sealed_contract(order):
+    """A sealed "Contrato Assinado" row (its bytes stand in for a real seal)."""
+    contract = _digital_contract(order)
+    trail = SignatureTrail.objects.create(
+        tenant=order.tenant,
+        contract=contract,
+        order=order,
+        order_number=order.number,
+        contract_title=contract.title,
+        created_at=timezone.now(),
+    )
+    certificate = SealingCertificate.objects.create(
+        tenant=order.tenant,
+        password_encrypted="-",
+        subject="Selo de teste",
+        issuer="AC de teste",
+        serial="1",
+        fingerprint_sha256="0" * 64,
+        not_before=timezone.now(),
+        not_after=timezone.now(),
+        chain_pem="",
+        created_at=timezone.now(),
+    )
+    content = b"%PDF-1.4 contrato assinado do pedido " + str(order.number).encode()
+    seal = SealedContract(
+        tenant=order.tenant,
+        trail=trail,
+        certificate=certificate,
+        verification_code=f"TEST-{order.number}",
+        contract_sha256="0" * 64,
+        contract_source="0" * 64,
+        sealed_sha256=hashlib.sha256(content).hexdigest(),
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+        sealed_at=timezone.now(),
+    )
+    seal.file.save("isolation-sealed.pdf", ContentFile(content), save=False)
+    seal.sealed_file.name = seal.file.name
+    seal.save()
+    return contract
+
+
 MATRIX = {
     "dashboard": Case(lambda order: reverse("dashboard")),
     "order_list": Case(lambda order: reverse("order_list")),
@@ -113,6 +178,16 @@ MATRIX = {
     "contract_download": Case(
         lambda order: reverse("contract_download", args=[_contract(order).order.number]),
         shows=lambda order: f"contrato do pedido {order.number}",
+    ),
+    "contract_sign": Case(
+        lambda order: reverse("contract_sign", args=[_digital_contract(order).order.number]),
+        shows=lambda order: "RECEBER CÓDIGO POR E-MAIL",
+    ),
+    "contract_sealed_download": Case(
+        lambda order: reverse(
+            "contract_sealed_download", args=[_sealed_contract(order).order.number]
+        ),
+        shows=lambda order: f"contrato assinado do pedido {order.number}",
     ),
 }
 LIST_PAGES = {"dashboard", "order_list"}

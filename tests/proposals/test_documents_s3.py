@@ -3,61 +3,36 @@
 
 import datetime
 import urllib.request
-import uuid
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django_scopes import scopes_disabled
-from moto.server import ThreadedMotoServer
 
 from erp_sync.mirror import erp_sync_tenant
 from proposals.models import Attachment, ProposalDocument
 from tests.contracts.samples import pdf_bytes
 from tests.erp_builders import erp_cliente, erp_pedido
+from tests.s3 import endpoint_of, moto_server, new_bucket, s3_client, storage_settings
 
 pytestmark = pytest.mark.django_db
 
 NUMBER = 7001
-CREDENTIALS = {"aws_access_key_id": "teste", "aws_secret_access_key": "teste"}
 
 
 @pytest.fixture(scope="module")
 def s3_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_server() as server:
+        yield endpoint_of(server)
 
 
 @pytest.fixture
 def s3(s3_endpoint, settings):
     """The default storage on a fresh bucket, configured like production (portal/settings.py)."""
-    bucket = f"portal-{uuid.uuid4().hex[:12]}"
-    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", **CREDENTIALS)
-    client.create_bucket(Bucket=bucket)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": bucket,
-                "endpoint_url": s3_endpoint,
-                "region_name": "us-east-1",
-                "access_key": CREDENTIALS["aws_access_key_id"],
-                "secret_key": CREDENTIALS["aws_secret_access_key"],
-                "default_acl": None,
-                "querystring_auth": True,
-                "querystring_expire": 60,
-                "signature_version": "s3v4",
-                "file_overwrite": False,
-            },
-        },
-    }
-    return client, bucket
+    bucket = new_bucket(s3_endpoint)
+    settings.STORAGES = {**settings.STORAGES, "default": storage_settings(s3_endpoint, bucket)}
+    return s3_client(s3_endpoint), bucket
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ from django.core.management.base import BaseCommand
 from django_scopes import scopes_disabled
 from PIL import Image, ImageDraw, ImageFont
 
+from contracts import pki
+from erp_sync.demo_data import ensure_digital_signers
 from erp_sync.mirror import erp_sync_tenant
 from portal.accounts.models import Customer, Tenant, TenantDomain, User
 from portal.accounts.services import user_create
@@ -42,9 +44,17 @@ TENANTS = [
     },
 ]
 SUPPORT = ("suporte@portal.localhost", "suporte-demo-2026")
+# The designated signers of Alfa's demo contract signed in the portal (order 7017).
+DIGITAL_SIGNERS = [
+    ("compras@horizonte.com.br", "PARTE"),
+    ("diretoria@horizonte.com.br", "PARTE"),
+    ("juridico@horizonte.com.br", "TESTEMUNHA"),
+]
 # (tenant slug, customer index in the demo ERP, e-mail, password, who)
 CUSTOMER_LOGINS = [
     ("alfa", 0, "compras@horizonte.com.br", "demo-alfa-2026", "Metalúrgica Horizonte"),
+    ("alfa", 0, "diretoria@horizonte.com.br", "diretoria-alfa-2026", "Metalúrgica Horizonte"),
+    ("alfa", 0, "juridico@horizonte.com.br", "juridico-alfa-2026", "Metalúrgica Horizonte"),
     ("alfa", 1, "ana.oliveira@grupoexemplo.com.br", "ana-na-alfa-2026", "Construtora Pedra Azul"),
     ("beta", 0, "ti@litoralsul.com.br", "demo-beta-2026", "Distribuidora Litoral Sul"),
     ("beta", 1, "ana.oliveira@grupoexemplo.com.br", "ana-na-beta-2026", "Clínica Bem Viver"),
@@ -79,10 +89,17 @@ class Command(BaseCommand):
             call_command("erp_schema", "create", verbosity=0)
             tenants = {spec["slug"]: self._tenant(spec) for spec in TENANTS}
             call_command("erp_demo", "seed", stdout=self.stdout)
+            signable = ensure_digital_signers(
+                empresa_id=tenants["alfa"].erp_company_id, signers=DIGITAL_SIGNERS
+            )
             for tenant in tenants.values():
                 erp_sync_tenant(tenant=tenant)
+                if pki.sealing_certificate_active(tenant=tenant) is None:
+                    call_command("tenants", "certificate", tenant.slug, "--demo", verbosity=0)
             logins = self._logins(tenants)
         self._print(logins)
+        if signable is not None:
+            self._print_signing(signable)
 
     def _tenant(self, spec: dict) -> Tenant:
         spec = dict(spec)
@@ -147,4 +164,21 @@ class Command(BaseCommand):
         self.stdout.write(
             "\nThe ERP follower mirrors changes: try "
             "`.venv/bin/python manage.py erp_demo edit 7029`.\n"
+        )
+
+    def _print_signing(self, number: int) -> None:
+        backend = settings.EMAIL_BACKEND.rsplit(".", 2)[-2]
+        where = {
+            "console": "printed in this terminal (the console e-mail backend)",
+            "filebased": f"written as files under {getattr(settings, 'EMAIL_FILE_PATH', '')}",
+            "locmem": "kept in memory (tests)",
+        }.get(backend, f"sent through {settings.EMAIL_BACKEND}")
+        tsa = settings.TSA_URL or "none: seals carry no timestamp (make run starts one)"
+        self.stdout.write(
+            f"\nDigital signature: order {number} (Alfa) is signed in the portal by "
+            + ", ".join(f"{email} ({role})" for email, role in DIGITAL_SIGNERS)
+            + f".\nTheir 6-digit codes are e-mails {where}.\n"
+            f"Seals: the DEMO certificates of `tenants certificate --demo`; time-stamp "
+            f"authority: {tsa}.\nCheck a sealed contract at http://localhost:"
+            f"{settings.PUBLIC_PORT or '8000'}/verificar/.\n"
         )

@@ -28,11 +28,13 @@ class Command(BaseCommand):
             tenant_obj = Tenant.objects.filter(slug=tenant).first()
             if tenant_obj is None:
                 raise CommandError(f"Unknown tenant {tenant!r}.")
-            customer_obj = Customer.objects.filter(tenant=tenant_obj, erp_id=customer).first()
+            customer_obj = Customer.objects.filter(
+                tenant=tenant_obj, erp_id=customer, removed_at__isnull=True
+            ).first()
             if customer_obj is None:
                 raise CommandError(
-                    f"Customer {customer} is not mirrored for {tenant!r}: check the ERP id "
-                    "or run `manage.py erp_sync`."
+                    f"Customer {customer} is not mirrored for {tenant!r} (or the ERP deleted "
+                    "it): check the ERP id or run `manage.py erp_sync`."
                 )
             try:
                 user = user_create(

@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django_scopes import scopes_disabled
@@ -9,7 +10,8 @@ from portal.accounts.models import Tenant, TenantDomain
 class Command(BaseCommand):
     help = (
         "Support: tenants add SLUG --name NAME --erp-company ID --domain HOST [--cnpj CNPJ] | "
-        "domain-add SLUG HOST | domain-remove SLUG HOST | list"
+        "domain-add SLUG HOST | domain-remove SLUG HOST | list | "
+        "certificate SLUG --demo | --pkcs12 FILE [--password P]"
     )
 
     def add_arguments(self, parser):
@@ -25,6 +27,19 @@ class Command(BaseCommand):
             action.add_argument("slug")
             action.add_argument("host")
         actions.add_parser("list")
+        certificate = actions.add_parser(
+            "certificate",
+            help="the tenant's sealing certificate (digital signatures): a PKCS#12, or --demo "
+            "for one from the demo CA (made once)",
+        )
+        certificate.add_argument("slug")
+        source = certificate.add_mutually_exclusive_group(required=True)
+        source.add_argument("--demo", action="store_true")
+        source.add_argument("--pkcs12", metavar="FILE")
+        certificate.add_argument(
+            "--password",
+            help="the PKCS#12's password (default: $PKCS12_PASSWORD, else asked for)",
+        )
 
     def handle(self, *args, action, **options):
         with scopes_disabled(), transaction.atomic():
@@ -88,3 +103,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{tenant.slug}\tERP {tenant.erp_company_id}\t{tenant.name}{state}\t{hosts}"
             )
+
+    def certificate(self, *, slug, demo, pkcs12, password=None, **options):
+        """The sealing certificate belongs to the digital signature: contracts' own command
+        (`tenant_certificate`) installs it, so this app imports nothing of contracts."""
+        self._tenant(slug)
+        arguments = [slug, "--demo"] if demo else [slug, "--pkcs12", pkcs12]
+        if password is not None:
+            arguments += ["--password", password]
+        call_command("tenant_certificate", *arguments, stdout=self.stdout, stderr=self.stderr)

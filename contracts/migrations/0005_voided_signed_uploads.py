@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contracts', '0002_contract_document'),
+        ('contracts', '0004_evidence_append_only'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_pt_br_verbose_names'),
-        ('contracts', '0003_voided_signed_uploads'),
+        ('contracts', '0005_voided_signed_uploads'),
         ('proposals', '0007_pt_br_verbose_names'),
     ]
 
