@@ -170,16 +170,18 @@ def contract_sign(request, numero: int):
             messages.error(request, refused.message)
             return SeeOther(here)
         if not result.created:
-            messages.info(request, "Sua assinatura deste contrato já estava registrada.")
+            messages.info(request, _("Sua assinatura deste contrato já estava registrada."))
         elif result.complete:
             messages.success(
                 request,
-                "Contrato assinado. Todos os signatários assinaram: o Contrato Assinado, selado "
-                "digitalmente, está abaixo.",
+                _(
+                    "Contrato assinado. Todos os signatários assinaram: o Contrato Assinado, "
+                    "selado digitalmente, está abaixo."
+                ),
             )
         else:
             messages.success(
-                request, "Contrato assinado. Aguardando a assinatura dos demais signatários."
+                request, _("Contrato assinado. Aguardando a assinatura dos demais signatários.")
             )
         return SeeOther(reverse("contract_detail", args=[numero]))
     form = SigningForm(request.POST)
@@ -200,8 +202,11 @@ def contract_sign(request, numero: int):
         return _sign_page(request, contract, signing, form=form)
     messages.success(
         request,
-        f"Enviamos um código de 6 dígitos para {request.user.email}. Digite-o abaixo para "
-        f"assinar (vale {SIGNING_CODE_MINUTES} minutos).",
+        _(
+            "Enviamos um código de 6 dígitos para %(email)s. Digite-o abaixo para assinar "
+            "(vale %(minutes)s minutos)."
+        )
+        % {"email": request.user.email, "minutes": SIGNING_CODE_MINUTES},
     )
     return SeeOther(here)
 
