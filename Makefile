@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432
 TEST_DATABASE_URL ?= $(PG_URL)/portal
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-pg test-pg-split lint demo-data
+.PHONY: run test test-sqlite test-pg test-pg-split lint demo-data messages
 
 $(BIN)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -74,3 +74,13 @@ test-pg-split: $(BIN)/.installed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports --no-cache
+
+# The English catalogue: extract every msgid (pt-BR) from our Python and Jinja2 templates
+# (babel.cfg), merge into locale/en/LC_MESSAGES/django.po, compile django.mo. Commit both files;
+# tests/portal/test_translations.py fails while a msgid is untranslated or the .mo is stale.
+messages: $(BIN)/.installed | var
+	$(BIN)/pybabel -q extract -F babel.cfg -k gettext_lazy -k ngettext_lazy:1,2 \
+	  -k pgettext_lazy:1c,2 --no-wrap --sort-by-file -o var/django.pot .
+	$(BIN)/pybabel -q update -i var/django.pot -d locale -D django -l en --no-wrap \
+	  --no-fuzzy-matching --ignore-obsolete
+	msgfmt --check -o locale/en/LC_MESSAGES/django.mo locale/en/LC_MESSAGES/django.po

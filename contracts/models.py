@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from portal.accounts.models import Tenant
@@ -29,13 +30,13 @@ AppendOnlyManager = models.Manager.from_queryset(AppendOnlyQuerySet)
 
 
 class SignatureMode(models.TextChoices):
-    MANUAL = "MANUAL", "Manual (upload do contrato assinado)"
-    DIGITAL = "DIGITAL", "Assinatura digital no portal"
+    MANUAL = "MANUAL", _("Manual (upload do contrato assinado)")
+    DIGITAL = "DIGITAL", _("Assinatura digital no portal")
 
 
 class SignerRole(models.TextChoices):
-    PARTY = "PARTE", "Parte"
-    WITNESS = "TESTEMUNHA", "Testemunha"
+    PARTY = "PARTE", _("Parte")
+    WITNESS = "TESTEMUNHA", _("Testemunha")
 
 
 class Contract(models.Model):

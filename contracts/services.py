@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from django.db import DatabaseError, transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_scopes import scope
 from markupsafe import Markup
 
@@ -42,7 +44,7 @@ logger = logging.getLogger(__name__)
 Remirror = Callable[..., object]
 
 
-SIGNED_BEFORE_CHANGE = (
+SIGNED_BEFORE_CHANGE = gettext_lazy(
     "Este arquivo foi assinado antes da alteração do contrato e não vale mais. Baixe o "
     "contrato atualizado, assine e envie novamente."
 )
@@ -69,16 +71,16 @@ class UploadResult:
 def _refusal(order: Order) -> str:
     contract = getattr(order, "contract", None)
     if contract is not None and contract.signature_mode == SignatureMode.DIGITAL:
-        return "Este contrato é assinado digitalmente no portal: não há arquivo a enviar."
+        return _("Este contrato é assinado digitalmente no portal: não há arquivo a enviar.")
     if order.status == OrderStatus.APPROVED or getattr(order, "approval", None) is not None:
-        return (
-            f"A proposta {order.number} já foi aprovada: o Contrato Assinado não pode mais "
+        return _(
+            "A proposta %(number)s já foi aprovada: o Contrato Assinado não pode mais "
             "ser substituído."
-        )
-    return (
-        f"A proposta {order.number} não está aberta (status: {order.get_status_display()}): "
+        ) % {"number": order.number}
+    return _(
+        "A proposta %(number)s não está aberta (status: %(status)s): "
         "não é possível enviar o contrato assinado."
-    )
+    ) % {"number": order.number, "status": order.get_status_display()}
 
 
 def _erp_send(*, order: Order, user: User, upload: ValidatedUpload, ip_address, now) -> None:
@@ -191,14 +193,19 @@ def signed_contract_upload(
     except _ErpNotOpen:
         remirror(tenant=order.tenant, erp_id=order.erp_id)
         raise UploadRefused(
-            f"A proposta {order.number} mudou no sistema da empresa e não está mais aberta. "
-            "Nada foi enviado; atualize a página para ver a situação atual."
+            _(
+                "A proposta %(number)s mudou no sistema da empresa e não está mais aberta. "
+                "Nada foi enviado; atualize a página para ver a situação atual."
+            )
+            % {"number": order.number}
         ) from None
     except DatabaseError as error:
         logger.exception("Signed contract upload for order %s failed", order.pk)
         raise UploadRefused(
-            "Não foi possível enviar o contrato agora: o sistema da empresa não respondeu. "
-            "Nada foi gravado. Tente novamente em alguns minutos."
+            _(
+                "Não foi possível enviar o contrato agora: o sistema da empresa não respondeu. "
+                "Nada foi gravado. Tente novamente em alguns minutos."
+            )
         ) from error
     except StorageUnavailable as error:
         raise UploadRefused(

@@ -22,7 +22,9 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from contracts.evidence import evidence_append, signature_trail_for
 from contracts.models import (
@@ -42,6 +44,8 @@ from contracts.tasks import contract_seal_task
 from portal.accounts.models import User
 from portal.accounts.selectors import tenant_absolute_url
 from portal.background.queue import enqueue_on_commit
+from portal.formats import date_br
+from portal.languages import user_language
 from proposals.models import OrderStatus
 
 logger = logging.getLogger(__name__)
@@ -105,19 +109,19 @@ def _code_hmac(code: str, trail: SignatureTrail, user: User) -> str:
 def _state(contract: Contract, user: User) -> DigitalSigning:
     state = digital_signing_for(contract=contract, user=user)
     if state is None or state.me is None:
-        raise SigningRefused("Você não é signatário deste contrato.")
+        raise SigningRefused(_("Você não é signatário deste contrato."))
     return state
 
 
 def _check_open(state: DigitalSigning) -> None:
     if state.me.signature is not None:
         raise SigningRefused(
-            "Sua assinatura deste contrato já está registrada "
-            f"({state.me.signature.signed_at:%d/%m/%Y})."
+            _("Sua assinatura deste contrato já está registrada (%(date)s).")
+            % {"date": date_br(state.me.signature.signed_at)}
         )
     if not state.is_open:
         raise SigningRefused(
-            "Esta proposta não está mais aberta: o contrato não pode ser assinado."
+            _("Esta proposta não está mais aberta: o contrato não pode ser assinado.")
         )
 
 
@@ -148,13 +152,15 @@ def signing_start(
     document = contract_pdf_ensure(contract=contract)
     if seen_sha256 and seen_sha256 != document.sha256:
         raise SigningRefused(
-            "O contrato mudou desde que esta página foi aberta. Leia a versão atual abaixo "
-            "antes de assinar: nada foi registrado."
+            _(
+                "O contrato mudou desde que esta página foi aberta. Leia a versão atual abaixo "
+                "antes de assinar: nada foi registrado."
+            )
         )
     trail = signature_trail_for(contract=contract)
     if _recent_password_failures(trail, user) >= PASSWORD_FAILURES_ALLOWED:
         raise SigningRefused(
-            "Senha incorreta muitas vezes seguidas. Aguarde 15 minutos e tente novamente."
+            _("Senha incorreta muitas vezes seguidas. Aguarde 15 minutos e tente novamente.")
         )
     role = state.me.role
     base = {**signer.evidence(role), "full_name": full_name, "cpf": cpf}
@@ -173,7 +179,7 @@ def signing_start(
             refused = False
             code = f"{secrets.randbelow(10**6):06d}"
             now = timezone.now()
-            challenge, _ = SigningCode.objects.update_or_create(
+            challenge, _created = SigningCode.objects.update_or_create(
                 trail=trail,
                 user=user,
                 defaults={
@@ -214,7 +220,7 @@ def signing_start(
             )
     if refused:
         # The refusal is evidence too: it was committed above, nothing else was.
-        raise SigningRefused("Senha incorreta. Digite a senha com que você entra no portal.")
+        raise SigningRefused(_("Senha incorreta. Digite a senha com que você entra no portal."))
     return challenge
 
 
@@ -225,17 +231,16 @@ def signing_code_discard(*, contract: Contract, user: User) -> None:
 
 def _code_refusal(challenge: SigningCode | None, now) -> str | None:
     if challenge is None or challenge.used_at is not None:
-        return "Não há código pendente. Preencha o formulário para receber um novo código."
+        return _("Não há código pendente. Preencha o formulário para receber um novo código.")
     if challenge.expires_at <= now:
-        return (
-            f"O código expirou (vale {SIGNING_CODE_MINUTES} minutos). Peça um novo código: "
-            "nada foi assinado."
-        )
+        return _(
+            "O código expirou (vale %(minutes)s minutos). Peça um novo código: nada foi assinado."
+        ) % {"minutes": SIGNING_CODE_MINUTES}
     if challenge.attempts >= SIGNING_CODE_TRIES:
-        return (
-            f"O código foi digitado errado {SIGNING_CODE_TRIES} vezes e deixou de valer. "
+        return _(
+            "O código foi digitado errado %(tries)s vezes e deixou de valer. "
             "Peça um novo código: nada foi assinado."
-        )
+        ) % {"tries": SIGNING_CODE_TRIES}
     return None
 
 
@@ -245,7 +250,7 @@ def signing_confirm(*, contract: Contract, signer: Signer, code: str) -> Signing
     state = _state(contract, user)
     if not state.is_open:
         raise SigningRefused(
-            "Esta proposta não está mais aberta: o contrato não pode ser assinado."
+            _("Esta proposta não está mais aberta: o contrato não pode ser assinado.")
         )
     trail = signature_trail_for(contract=contract)
     role = state.me.role
@@ -261,7 +266,7 @@ def signing_confirm(*, contract: Contract, signer: Signer, code: str) -> Signing
         now = timezone.now()
         refusal = _code_refusal(challenge, now)
         if refusal is None and challenge.contract_source != contract_source_key(contract):
-            refusal = (
+            refusal = _(
                 "O contrato foi alterado depois que o código foi enviado. Leia a versão atual e "
                 "peça um novo código: nada foi assinado."
             )
@@ -285,7 +290,12 @@ def signing_confirm(*, contract: Contract, signer: Signer, code: str) -> Signing
             )
             left = challenge.tries_left
             refusal = (
-                f"Código incorreto. Você ainda tem {left} tentativa{'s' if left != 1 else ''}."
+                ngettext(
+                    "Código incorreto. Você ainda tem %(num)s tentativa.",
+                    "Código incorreto. Você ainda tem %(num)s tentativas.",
+                    left,
+                )
+                % {"num": left}
                 if left
                 else _code_refusal(challenge, now)
             )
@@ -448,9 +458,16 @@ def _sign_url(contract: Contract) -> str:
 
 
 def _send_code(*, contract: Contract, user: User, code: str, challenge: SigningCode) -> None:
+    """In the signer's language (sent after the request's commit, outside its language)."""
+    with translation.override(user_language(user)):
+        _send_code_now(contract=contract, user=user, code=code)
+
+
+def _send_code_now(*, contract: Contract, user: User, code: str) -> None:
     number = contract.order.number
     _send(
-        subject=f"Código para assinar o contrato do pedido {number}: {code}",
+        subject=_("Código para assinar o contrato do pedido %(number)s: %(code)s")
+        % {"number": number, "code": code},
         template="contracts/email/signing_code.txt",
         context={
             "user": user,

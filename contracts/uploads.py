@@ -24,6 +24,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.generic import (
@@ -80,21 +82,27 @@ XFA_ACTIVE = re.compile(rb"<(\w+:)?(script|execute|submit|connect)\b", re.IGNORE
 # What may follow a PDF's last %%EOF: line ends and padding.
 PDF_PADDING = b"\x00 \t\r\n"
 
-EMPTY = "O arquivo enviado está vazio. Escolha um arquivo com o contrato assinado."
-WRONG_TYPE = "Formato não aceito: envie o contrato assinado em PDF, JPEG ou PNG."
-BROKEN_PDF = "O PDF está corrompido ou incompleto. Gere o arquivo novamente e envie outra vez."
-ENCRYPTED_PDF = "O PDF está protegido por senha. Envie o contrato assinado em um PDF sem proteção."
-ACTIVE_PDF = (
+EMPTY = gettext_lazy("O arquivo enviado está vazio. Escolha um arquivo com o contrato assinado.")
+WRONG_TYPE = gettext_lazy("Formato não aceito: envie o contrato assinado em PDF, JPEG ou PNG.")
+BROKEN_PDF = gettext_lazy(
+    "O PDF está corrompido ou incompleto. Gere o arquivo novamente e envie outra vez."
+)
+ENCRYPTED_PDF = gettext_lazy(
+    "O PDF está protegido por senha. Envie o contrato assinado em um PDF sem proteção."
+)
+ACTIVE_PDF = gettext_lazy(
     "O PDF contém conteúdo ativo (JavaScript, ações automáticas, links para arquivos ou arquivos "
     "embutidos) e foi recusado. Envie um PDF simples, como o gerado por um scanner ou pela opção "
     "Imprimir em PDF."
 )
-NOT_ONLY_PDF = (
+NOT_ONLY_PDF = gettext_lazy(
     "O arquivo traz outro conteúdo junto do PDF (antes do início ou depois do fim) e foi "
     "recusado. Envie o PDF como o scanner ou a opção Imprimir em PDF o gerou."
 )
-BROKEN_IMAGE = "A imagem está corrompida ou incompleta. Digitalize o contrato novamente."
-HIDDEN_CONTENT = (
+BROKEN_IMAGE = gettext_lazy(
+    "A imagem está corrompida ou incompleta. Digitalize o contrato novamente."
+)
+HIDDEN_CONTENT = gettext_lazy(
     "A imagem traz outro conteúdo escondido depois do fim da imagem e foi recusada. Envie a "
     "digitalização ou a foto original do contrato assinado."
 )
@@ -118,7 +126,9 @@ class ValidatedUpload:
 
 def too_large_message() -> str:
     limit = settings.SIGNED_CONTRACT_MAX_BYTES
-    return f"O arquivo é maior que o limite de {filesize_br(limit)}. Envie um arquivo menor."
+    return _("O arquivo é maior que o limite de %(size)s. Envie um arquivo menor.") % {
+        "size": filesize_br(limit)
+    }
 
 
 class SizeLimitUploadHandler(FileUploadHandler):
@@ -330,10 +340,10 @@ def _reencoded_image(content: bytes, mime: str) -> bytes:
 
 def _too_many_pixels(width: int | None = None, height: int | None = None) -> str:
     size = f" ({width} × {height} pixels)" if width else ""
-    return (
-        f"A imagem é grande demais{size}. Envie uma imagem de até "
-        f"{MAX_PIXELS // 1_000_000} megapixels, como um A4 digitalizado a 600 dpi."
-    )
+    return _(
+        "A imagem é grande demais%(size)s. Envie uma imagem de até %(megapixels)d megapixels, "
+        "como um A4 digitalizado a 600 dpi."
+    ) % {"size": size, "megapixels": MAX_PIXELS // 1_000_000}
 
 
 def validate_signed_contract(upload) -> ValidatedUpload:

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
@@ -74,14 +75,17 @@ def _upload(request, numero: int, handler: SizeLimitUploadHandler):
         messages.error(request, refused.message)
         return SeeOther(back)
     if not result.created:
-        messages.info(request, f"O arquivo {result.attachment.name} já era o Contrato Assinado.")
+        messages.info(
+            request,
+            _("O arquivo %(name)s já era o Contrato Assinado.") % {"name": result.attachment.name},
+        )
         return SeeOther(back)
     contract.signed_at = result.attachment.created_at
     ready = not order_approval_blockers(order=order)
     messages.success(
         request,
-        f"Contrato Assinado recebido: {result.attachment.name}."
-        + (" Você já pode aprovar a proposta." if ready else ""),
+        _("Contrato Assinado recebido: %(name)s.") % {"name": result.attachment.name}
+        + (" " + _("Você já pode aprovar a proposta.") if ready else ""),
     )
     return SeeOther(back)
 
@@ -166,16 +170,18 @@ def contract_sign(request, numero: int):
             messages.error(request, refused.message)
             return SeeOther(here)
         if not result.created:
-            messages.info(request, "Sua assinatura deste contrato já estava registrada.")
+            messages.info(request, _("Sua assinatura deste contrato já estava registrada."))
         elif result.complete:
             messages.success(
                 request,
-                "Contrato assinado. Todos os signatários assinaram: o Contrato Assinado, selado "
-                "digitalmente, está abaixo.",
+                _(
+                    "Contrato assinado. Todos os signatários assinaram: o Contrato Assinado, "
+                    "selado digitalmente, está abaixo."
+                ),
             )
         else:
             messages.success(
-                request, "Contrato assinado. Aguardando a assinatura dos demais signatários."
+                request, _("Contrato assinado. Aguardando a assinatura dos demais signatários.")
             )
         return SeeOther(reverse("contract_detail", args=[numero]))
     form = SigningForm(request.POST)
@@ -196,8 +202,11 @@ def contract_sign(request, numero: int):
         return _sign_page(request, contract, signing, form=form)
     messages.success(
         request,
-        f"Enviamos um código de 6 dígitos para {request.user.email}. Digite-o abaixo para "
-        f"assinar (vale {SIGNING_CODE_MINUTES} minutos).",
+        _(
+            "Enviamos um código de 6 dígitos para %(email)s. Digite-o abaixo para assinar "
+            "(vale %(minutes)s minutos)."
+        )
+        % {"email": request.user.email, "minutes": SIGNING_CODE_MINUTES},
     )
     return SeeOther(here)
 

@@ -1,5 +1,6 @@
-"""A notification as an e-mail message: pt-BR text and HTML parts in the tenant's name, logo and
-colour, every link on the tenant's primary domain."""
+"""A notification as an e-mail message: text and HTML parts in the recipient's language (pt-BR
+unless a user chose English), in the tenant's name, logo and colour, every link on the tenant's
+primary domain."""
 
 import hashlib
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 
 from notifications.models import ESSENTIAL, NotificationSettings
 from portal.accounts.models import Tenant, User
@@ -40,6 +42,7 @@ class Mail:
     context: dict
     user: User | None = None  # a customer's user (None: the company's notification e-mail)
     files: tuple[MailFile, ...] = field(default=())
+    language: str = "pt-br"  # the recipient's (portal.languages.user_language), else pt-BR
 
     @property
     def unsubscribable(self) -> bool:
@@ -107,15 +110,18 @@ def mail_message(
             addr_spec=settings.DEFAULT_FROM_EMAIL,
         )
     )
+    with translation.override(mail.language):
+        text = render_to_string(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
     message = EmailMultiAlternatives(
         subject=mail.subject,
-        body=render_to_string(f"{template}.txt", context),
+        body=text,
         from_email=sender,
         to=[mail.recipient],
         reply_to=[reply_to] if reply_to else None,
         headers=headers,
     )
-    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    message.attach_alternative(html, "text/html")
     if logo is not None:
         message.attach(logo)
     for file in mail.files:

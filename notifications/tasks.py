@@ -11,10 +11,13 @@ after the last one fails (visible to staff in admin).
 
 import datetime
 from collections import Counter
+from collections.abc import Callable
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_scopes import scopes_disabled
 from django_tasks import task
 from django_tasks.base import Task
@@ -32,6 +35,8 @@ from notifications.services import MailDeferred, MailRefused, Outcome, mail_send
 from portal.accounts.models import Tenant, User
 from portal.accounts.selectors import tenant_absolute_url
 from portal.background.queue import enqueue_on_commit, enqueue_retry, retry_backoff
+from portal.formats import date_br
+from portal.languages import user_language
 from proposals.documents import proposal_pdf_filename, proposal_pdf_to_serve
 from proposals.models import Approval, Attachment, Order, OrderStatus
 
@@ -93,20 +98,35 @@ def _admin_url(tenant: Tenant, order: Order) -> str:
     return _url(tenant, "admin:proposals_order_change", order.pk)
 
 
+# A subject is written when the recipient's language is known: a function of no arguments that
+# calls gettext, run once per recipient inside translation.override(their language).
+Subject = Callable[[], str]
+
+
+def _user_mail(
+    user: User, kind: str, event_key: str, subject: Subject, context: dict, files=()
+) -> Mail:
+    language = user_language(user)
+    with translation.override(language):
+        text = subject()
+    return Mail(kind, event_key, user.email.lower(), text, kind, context, user, files, language)
+
+
 def _to_customer(
     tenant: Tenant,
     order: Order,
     *,
     kind: str,
     event_key: str,
-    subject: str,
+    subject: Subject,
     files: tuple[MailFile, ...] = (),
     **context,
 ) -> list[Mail]:
-    """One mail per login of the order's customer (template: the kind's name)."""
+    """One mail per login of the order's customer (template: the kind's name), each in that
+    user's language."""
     context = {"order": order, "order_url": _url(tenant, "order_detail", order.number), **context}
     return [
-        Mail(kind, event_key, user.email.lower(), subject, kind, context, user, files)
+        _user_mail(user, kind, event_key, subject, context, files)
         for user in customer_mail_recipients(tenant=tenant, customer_id=order.customer_id)
     ]
 
@@ -117,16 +137,20 @@ def _to_company(
     *,
     kind: str,
     event_key: str,
-    subject: str,
+    subject: Subject,
     files: tuple[MailFile, ...] = (),
     **context,
 ) -> list[Mail]:
-    """The company's notification e-mail (none set: nothing to send)."""
+    """The company's notification e-mail (none set: nothing to send), in the portal's default
+    language (pt-BR): the company's staff read the ERP's language."""
     if not tenant.notification_email:
         return []
     context = {"order": order, "admin_url": _admin_url(tenant, order), **context}
     recipient = tenant.notification_email.lower()
-    return [Mail(kind, event_key, recipient, subject, kind, context, None, files)]
+    language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        text = subject()
+    return [Mail(kind, event_key, recipient, text, kind, context, None, files, language)]
 
 
 def _file(field_file, filename: str, mimetype: str = "application/pdf") -> MailFile:
@@ -158,7 +182,10 @@ def notify_proposal_created(*, tenant_id: int, order_id: int, attempt: int = 1) 
         order,
         kind=Kind.PROPOSAL_CREATED,
         event_key=str(order.pk),
-        subject=f"Nova proposta nº {order.number} de {tenant.brand_name}",
+        subject=lambda: (
+            _("Nova proposta nº %(number)s de %(company)s")
+            % {"number": order.number, "company": tenant.brand_name}
+        ),
     )
     return _deliver(
         notify_proposal_created, tenant=tenant, mails=mails, attempt=attempt, order_id=order_id
@@ -185,7 +212,10 @@ def notify_approval_confirmation(*, tenant_id: int, approval_id: int, attempt: i
         order,
         kind=Kind.APPROVAL_CONFIRMATION,
         event_key=str(approval.pk),
-        subject=f"Proposta nº {order.number} aprovada — {tenant.brand_name}",
+        subject=lambda: (
+            _("Proposta nº %(number)s aprovada — %(company)s")
+            % {"number": order.number, "company": tenant.brand_name}
+        ),
         files=(pdf,),
         approval=approval,
     )
@@ -199,8 +229,8 @@ def notify_approval_confirmation(*, tenant_id: int, approval_id: int, attempt: i
 
 
 STATUS_SUBJECTS = {
-    OrderStatus.ORDER: "A proposta nº {number} virou pedido — {company}",
-    OrderStatus.CANCELLED: "Pedido nº {number} cancelado — {company}",
+    OrderStatus.ORDER: gettext_lazy("A proposta nº %(number)s virou pedido — %(company)s"),
+    OrderStatus.CANCELLED: gettext_lazy("Pedido nº %(number)s cancelado — %(company)s"),
 }
 
 
@@ -218,7 +248,9 @@ def notify_status_changed(
         order,
         kind=Kind.STATUS_CHANGED,
         event_key=f"{order.pk}:{to_status}:{erp_version}",
-        subject=STATUS_SUBJECTS[to_status].format(number=order.number, company=tenant.brand_name),
+        subject=lambda: (
+            str(STATUS_SUBJECTS[to_status]) % {"number": order.number, "company": tenant.brand_name}
+        ),
     )
     return _deliver(
         notify_status_changed,
@@ -250,7 +282,10 @@ def notify_proposal_expiring(
         order,
         kind=Kind.PROPOSAL_EXPIRING,
         event_key=f"{order.pk}:{valid_until}",
-        subject=f"A proposta nº {order.number} vence em {order.valid_until:%d/%m/%Y}",
+        subject=lambda: (
+            _("A proposta nº %(number)s vence em %(date)s")
+            % {"number": order.number, "date": date_br(order.valid_until)}
+        ),
     )
     return _deliver(
         notify_proposal_expiring,
@@ -263,14 +298,14 @@ def notify_proposal_expiring(
 
 
 def _signer_mail(
-    tenant: Tenant, order: Order, user: User, *, kind: str, event_key: str, subject: str, **ctx
+    tenant: Tenant, order: Order, user: User, *, kind: str, event_key: str, subject: Subject, **ctx
 ) -> Mail:
     context = {
         "order": order,
         "sign_url": _url(tenant, "contract_detail", order.number),
         **ctx,
     }
-    return Mail(kind, event_key, user.email.lower(), subject, kind, context, user)
+    return _user_mail(user, kind, event_key, subject, context)
 
 
 def _contract(tenant: Tenant, order: Order) -> Contract | None:
@@ -278,10 +313,10 @@ def _contract(tenant: Tenant, order: Order) -> Contract | None:
         return Contract.objects.filter(tenant=tenant, order=order).first()
 
 
-def _role(contract: Contract, user: User) -> str:
+def _role(contract: Contract, user: User):
     with scopes_disabled():
         role = contract.signers.filter(email__iexact=user.email).values_list("role", flat=True)
-        return SignerRole(role.first() or SignerRole.PARTY).label.lower()
+        return SignerRole(role.first() or SignerRole.PARTY).label  # lazy: the mail's language
 
 
 @task
@@ -303,7 +338,10 @@ def notify_signature_requested(
         user,
         kind=Kind.SIGNATURE_REQUESTED,
         event_key=f"{order.pk}:{contract_sha256}",
-        subject=f"Assinatura do contrato da proposta nº {order.number} — {tenant.brand_name}",
+        subject=lambda: (
+            _("Assinatura do contrato da proposta nº %(number)s — %(company)s")
+            % {"number": order.number, "company": tenant.brand_name}
+        ),
         contract=contract,
         role=_role(contract, user),
     )
@@ -343,7 +381,10 @@ def notify_signature_reminder(
         user,
         kind=Kind.SIGNATURE_REMINDER,
         event_key=f"{order.pk}:{contract_sha256}:{number}",
-        subject=f"Lembrete: contrato da proposta nº {order.number} aguarda sua assinatura",
+        subject=lambda: (
+            _("Lembrete: contrato da proposta nº %(number)s aguarda sua assinatura")
+            % {"number": order.number}
+        ),
         contract=contract,
         requested_at=requested or timezone.now(),
     )
@@ -384,7 +425,10 @@ def notify_signature_code(
         user,
         kind=Kind.SIGNATURE_CODE,
         event_key=str(challenge_id),
-        subject=f"Seu código para assinar o contrato da proposta nº {order.number}",
+        subject=lambda: (
+            _("Seu código para assinar o contrato da proposta nº %(number)s")
+            % {"number": order.number}
+        ),
         code=code,
         valid_minutes=valid_minutes,
     )
@@ -417,7 +461,9 @@ def notify_contract_all_signed(
         order,
         kind=Kind.CONTRACT_ALL_SIGNED,
         event_key=str(sealed.pk),
-        subject=f"Contrato da proposta nº {order.number} assinado por todos",
+        subject=lambda: (
+            _("Contrato da proposta nº %(number)s assinado por todos") % {"number": order.number}
+        ),
         files=(_file(sealed.file, sealed.name, sealed.mime),),
         contract=contract,
     )
@@ -454,7 +500,10 @@ def notify_company_contract_uploaded(
         order,
         kind=Kind.COMPANY_CONTRACT_UPLOADED,
         event_key=str(attachment.pk),
-        subject=f"Contrato assinado enviado — proposta nº {order.number} ({order.customer.name})",
+        subject=lambda: (
+            _("Contrato assinado enviado — proposta nº %(number)s (%(customer)s)")
+            % {"number": order.number, "customer": order.customer.name}
+        ),
         attachment=attachment,
     )
     return _deliver(
@@ -482,8 +531,10 @@ def notify_company_contract_signed(
         order,
         kind=Kind.COMPANY_CONTRACT_SIGNED,
         event_key=str(sealed.pk),
-        subject=f"Contrato assinado digitalmente — proposta nº {order.number} "
-        f"({order.customer.name})",
+        subject=lambda: (
+            _("Contrato assinado digitalmente — proposta nº %(number)s (%(customer)s)")
+            % {"number": order.number, "customer": order.customer.name}
+        ),
         files=(_file(sealed.file, sealed.name, sealed.mime),),
         contract=contract,
     )
@@ -514,7 +565,10 @@ def notify_company_proposal_approved(*, tenant_id: int, approval_id: int, attemp
         order,
         kind=Kind.COMPANY_PROPOSAL_APPROVED,
         event_key=str(approval.pk),
-        subject=f"Proposta nº {order.number} aprovada por {order.customer.name}",
+        subject=lambda: (
+            _("Proposta nº %(number)s aprovada por %(customer)s")
+            % {"number": order.number, "customer": order.customer.name}
+        ),
         approval=approval,
     )
     return _deliver(
@@ -550,7 +604,10 @@ def notify_company_proposal_declined(
         order,
         kind=Kind.COMPANY_PROPOSAL_DECLINED,
         event_key=str(decline_id),
-        subject=f"Proposta nº {order.number} recusada por {order.customer.name}",
+        subject=lambda: (
+            _("Proposta nº %(number)s recusada por %(customer)s")
+            % {"number": order.number, "customer": order.customer.name}
+        ),
         user=user,
         reason=reason,
         declined_at=datetime.datetime.fromisoformat(declined_at),

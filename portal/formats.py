@@ -1,47 +1,57 @@
 """Brazilian formats, in one place: R$ 1.234,56 and dd/mm/aaaa (also in the English interface),
-CPF 123.456.789-09 and CNPJ 12.345.678/0001-95 (check digits by django-localflavor)."""
+CPF 123.456.789-09 and CNPJ 12.345.678/0001-95 (check digits by django-localflavor).
+
+Babel lays out the numbers (grouping, separators, where the currency sign goes) from the pt_BR
+locale whatever the page's language; we round first, half up as the ERP does, because Babel
+rounds half to even (R$ 0,005 would show as R$ 0,00, the ERP's as R$ 0,01). The patterns are
+parsed once: an 80-item order formats a few hundred amounts per page.
+"""
 
 import datetime
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
+from babel import Locale
+from babel.numbers import NumberPattern, parse_pattern
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 from localflavor.br.validators import BRCNPJValidator, BRCPFValidator
 
-CENT = Decimal("0.01")
+BRAZIL = Locale.parse("pt_BR")
 
 
-def _group_thousands(integer_part: str) -> str:
-    groups = []
-    while len(integer_part) > 3:
-        groups.insert(0, integer_part[-3:])
-        integer_part = integer_part[:-3]
-    groups.insert(0, integer_part)
-    return ".".join(groups)
+def _rounded(value, places: int) -> Decimal:
+    amount = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return amount if amount else abs(amount)  # no "-0,00"
+
+
+@lru_cache(maxsize=16)
+def _pattern(places: int, optional: int = 0, currency: bool = False) -> NumberPattern:
+    """'#,##0.00' for 2 places; optional places (shown only when not zero) as '#'; the currency
+    sign before the number as pt_BR puts it ('R$ 1,00', '-R$ 1,00')."""
+    fraction = "0" * places + "#" * optional
+    number = f"#,##0.{fraction}" if fraction else "#,##0"
+    return parse_pattern(f"¤\u00a0{number}" if currency else number)
+
+
+def _apply(pattern: NumberPattern, amount: Decimal) -> str:
+    return pattern.apply(amount, BRAZIL, currency="BRL", currency_digits=False)
 
 
 def number_br(value, places: int = 2) -> str:
     """1234.5 -> '1.234,50'."""
     if value is None or value == "":
         return ""
-    quantum = Decimal(1).scaleb(-places)
-    amount = Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
-    sign = "-" if amount < 0 else ""
-    text = f"{abs(amount):.{places}f}"
-    integer_part, _, fraction = text.partition(".")
-    grouped = _group_thousands(integer_part)
-    return f"{sign}{grouped},{fraction}" if places else f"{sign}{grouped}"
+    return _apply(_pattern(places), _rounded(value, places))
 
 
 def quantity_br(value) -> str:
     """Quantities keep up to 4 places, without trailing zeros: 2.5000 -> '2,5', 3 -> '3'."""
     if value is None:
         return ""
-    amount = Decimal(value).normalize()
-    places = max(0, -amount.as_tuple().exponent)
-    return number_br(value, min(places, 4))
+    return _apply(_pattern(0, 4), _rounded(value, 4))
 
 
 def unit_price_br(value) -> str:
@@ -49,28 +59,21 @@ def unit_price_br(value) -> str:
     the piece): 301.5000 -> '301,50', 5.879 -> '5,879', 0.035 -> '0,035'."""
     if value is None or value == "":
         return ""
-    exponent = Decimal(value).normalize().as_tuple().exponent
-    return number_br(value, min(max(2, -exponent), 4))
-
-
-def _with_currency(text: str) -> str:
-    if text.startswith("-"):
-        return f"-R$\u00a0{text[1:]}"
-    return f"R$\u00a0{text}"
+    return _apply(_pattern(2, 2), _rounded(value, 4))
 
 
 def brl(value) -> str:
     """Decimal -> 'R$ 1.234,56' (negative: '-R$ 1.234,56')."""
     if value is None or value == "":
         return ""
-    return _with_currency(number_br(value))
+    return _apply(_pattern(2, currency=True), _rounded(value, 2))
 
 
 def brl_unit_price(value) -> str:
     """A unit price in reais, with its extra places: 'R$ 0,035'."""
     if value is None or value == "":
         return ""
-    return _with_currency(unit_price_br(value))
+    return _apply(_pattern(2, 2, currency=True), _rounded(value, 4))
 
 
 def date_br(value) -> str:

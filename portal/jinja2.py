@@ -1,12 +1,14 @@
-"""The Jinja2 environment of the customer pages: Django's url/static, messages, pt-BR filters."""
+"""The Jinja2 environment of the customer pages: Django's url/static, messages, gettext (the
+request's language), Brazilian formats as filters whatever the language."""
 
 from functools import lru_cache
 
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from jinja2 import Environment
 
 from erp_sync.selectors import sync_state_is_failing
@@ -31,6 +33,8 @@ def environment(**options) -> Environment:
             "mirror_may_be_stale": lambda tenant: sync_state_is_failing(tenant=tenant),
             "brand_colors": brand_colors,
             "today": timezone.localdate,
+            "language_code": get_language,
+            "languages": lambda: settings.LANGUAGES,
         }
     )
     env.filters.update(

@@ -1,9 +1,11 @@
 from django.http import HttpResponseNotFound
 from django.http.request import split_domain_port
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django_scopes import scope, scopes_disabled
 
 from portal.accounts.selectors import is_support_host, tenant_for_host
+from portal.languages import request_language
 
 ANY_HOST_PATHS = {"/healthz"}
 UNKNOWN_HOST_BODY = (
@@ -56,4 +58,20 @@ class PrivateCacheMiddleware:
         if getattr(request, "user", None) is not None and request.user.is_authenticated:
             add_never_cache_headers(response)
             response["Cache-Control"] = "private, no-store, max-age=0"
+        return response
+
+
+class LanguageMiddleware:
+    """After authentication: each request runs in portal.languages.request_language() (Django's
+    LocaleMiddleware would follow Accept-Language and cannot see the user's choice)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = request_language(request)
+        request.LANGUAGE_CODE = language
+        with translation.override(language):
+            response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
         return response

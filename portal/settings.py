@@ -66,11 +66,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "portal.accounts.middleware.TenantAuthenticationMiddleware",
     "portal.accounts.middleware.SessionIdleRefreshMiddleware",
+    "portal.middleware.LanguageMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "portal.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -216,9 +216,10 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "pt-br"
-# Strings are wrapped in gettext with pt-BR msgids; English joins LANGUAGES (and the footer
-# switch returns) when its catalogue exists, so no page offers a language it cannot show.
-LANGUAGES = [("pt-br", "Português (Brasil)")]
+# Strings are wrapped in gettext with pt-BR msgids; English comes from locale/en (make messages).
+# A language is a choice (the footer's switch, kept on the user), never the browser's
+# Accept-Language: the portal speaks pt-BR until someone asks otherwise (portal.middleware).
+LANGUAGES = [("pt-br", "Português (Brasil)"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "America/Sao_Paulo"
 USE_I18N = True

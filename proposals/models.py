@@ -2,6 +2,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from portal.accounts.models import Customer, Tenant
@@ -11,15 +12,15 @@ QUANTITY = {"max_digits": 14, "decimal_places": 4}
 
 
 class OrderStatus(models.TextChoices):
-    PROPOSAL = "PRO", "Proposta"
-    APPROVED = "APR", "Aprovado — aguardando faturamento"
-    ORDER = "PED", "Pedido"
-    CANCELLED = "CAN", "Cancelado"
+    PROPOSAL = "PRO", _("Proposta")
+    APPROVED = "APR", _("Aprovado — aguardando faturamento")
+    ORDER = "PED", _("Pedido")
+    CANCELLED = "CAN", _("Cancelado")
 
 
 class ItemKind(models.TextChoices):
-    PRODUCT = "P", "Produto"
-    SERVICE = "S", "Serviço"
+    PRODUCT = "P", _("Produto")
+    SERVICE = "S", _("Serviço")
 
 
 class Order(models.Model):
@@ -161,9 +162,9 @@ class Installment(models.Model):
 
 
 class AttachmentKind(models.TextChoices):
-    PROPOSAL = "PROPOSTA", "Proposta"
-    SIGNED_CONTRACT = "CONTRATO_ASSINADO", "Contrato Assinado"
-    OTHER = "OUTRO", "Outro"
+    PROPOSAL = "PROPOSTA", _("Proposta")
+    SIGNED_CONTRACT = "CONTRATO_ASSINADO", _("Contrato Assinado")
+    OTHER = "OUTRO", _("Outro")
 
 
 class AttachmentOrigin(models.TextChoices):

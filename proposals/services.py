@@ -15,6 +15,7 @@ from enum import StrEnum
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from contracts.models import SignatureMode
 from contracts.selectors import signed_contract_sha256
@@ -37,7 +38,7 @@ logger = logging.getLogger(__name__)
 Remirror = Callable[..., object]
 
 
-CONTRACT_CHANGED = (
+CONTRACT_CHANGED = gettext_lazy(
     "O contrato foi alterado pela empresa depois do envio do Contrato Assinado. Baixe o "
     "contrato atualizado, assine e envie novamente antes de aprovar a proposta."
 )

@@ -7,38 +7,41 @@ a stale approval compares the version the customer saw with the one the ERP has 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from portal import formats
 from proposals.models import ItemKind, Order, OrderStatus
 
 ORDER_FIELDS = {
     # field: (label, kind)
-    "status": ("Status", "status"),
-    "issued_on": ("Emissão", "date"),
-    "valid_until": ("Validade", "date"),
-    "salesperson": ("Vendedor", "text"),
-    "payment_method": ("Forma de pagamento", "text"),
-    "payment_terms": ("Condição de pagamento", "text"),
-    "notes": ("Observações", "text"),
-    "products_total": ("Valor dos produtos", "money"),
-    "services_total": ("Valor dos serviços", "money"),
-    "discount": ("Desconto", "money"),
-    "freight": ("Frete", "money"),
-    "total": ("Valor total", "money"),
+    "status": (_("Status"), "status"),
+    "issued_on": (_("Emissão"), "date"),
+    "valid_until": (_("Validade"), "date"),
+    "salesperson": (_("Vendedor"), "text"),
+    "payment_method": (_("Forma de pagamento"), "text"),
+    "payment_terms": (_("Condição de pagamento"), "text"),
+    "notes": (_("Observações"), "text"),
+    "products_total": (_("Valor dos produtos"), "money"),
+    "services_total": (_("Valor dos serviços"), "money"),
+    "discount": (_("Desconto"), "money"),
+    "freight": (_("Frete"), "money"),
+    "total": (_("Valor total"), "money"),
 }
 ITEM_FIELDS = {
-    "code": ("Código", "text"),
-    "description": ("Descrição", "text"),
-    "kind": ("Tipo", "kind"),
-    "unit": ("Unidade", "text"),
-    "quantity": ("Quantidade", "quantity"),
-    "unit_price": ("Valor unitário", "unit_price"),
-    "discount": ("Desconto", "money"),
-    "total": ("Valor total", "money"),
-    "notes": ("Informações", "text"),
+    "code": (_("Código"), "text"),
+    "description": (_("Descrição"), "text"),
+    "kind": (_("Tipo"), "kind"),
+    "unit": (_("Unidade"), "text"),
+    "quantity": (_("Quantidade"), "quantity"),
+    "unit_price": (_("Valor unitário"), "unit_price"),
+    "discount": (_("Desconto"), "money"),
+    "total": (_("Valor total"), "money"),
+    "notes": (_("Informações"), "text"),
 }
 INSTALLMENT_FIELDS = {
-    "due_date": ("Vencimento", "date"),
-    "amount": ("Valor", "money"),
+    "due_date": (_("Vencimento"), "date"),
+    "amount": (_("Valor"), "money"),
 }
 
 
@@ -108,7 +111,9 @@ class RowChange:
 
     @property
     def change_label(self) -> str:
-        return {"added": "incluído", "removed": "removido", "changed": "alterado"}[self.change]
+        return {"added": _("incluído"), "removed": _("removido"), "changed": _("alterado")}[
+            self.change
+        ]
 
 
 @dataclass(frozen=True)
@@ -162,13 +167,13 @@ def compare_snapshots(
             ITEM_FIELDS,
             seen["items"],
             current["items"],
-            lambda row: f"Item {row['sequence']} — {row['description']}",
+            lambda row: gettext("Item %(sequence)s — %(description)s") % row,
         ),
         installments=_row_changes(
             INSTALLMENT_FIELDS,
             seen["installments"],
             current["installments"],
-            lambda row: f"Parcela {row['number']}",
+            lambda row: gettext("Parcela %(number)s") % row,
         ),
     )
 

@@ -202,6 +202,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField("equipe (acessa o admin)", default=False)
     must_change_password = models.BooleanField("deve trocar a senha", default=False)
     date_joined = models.DateTimeField("criado em", default=timezone.now)
+    # Chosen with the footer's switch; blank: the portal's default (pt-BR). E-mails follow it.
+    language = models.CharField("idioma", max_length=10, blank=True, default="")
 
     objects = UserManager()
 

@@ -10,12 +10,14 @@ from django.db import transaction
 from django.http import HttpResponseBase
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from portal.accounts.models import Customer, Tenant, User, normalize_email
 from portal.accounts.selectors import tenant_absolute_url
+from portal.languages import user_language
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +84,13 @@ def user_set_temporary_password(*, user: User, password: str) -> None:
     user.save(update_fields=["password", "must_change_password"])
 
 
+def user_set_language(*, user: User, language: str) -> None:
+    """The language the user chose (a code of settings.LANGUAGES); their e-mails follow it."""
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+
+
 def user_set_active(*, user: User, active: bool) -> None:
     """Deactivating ends the user's sessions at once: the backend refuses inactive users."""
     user.is_active = active
@@ -124,12 +133,13 @@ def user_send_password_reset(*, user: User, after: HttpResponseBase | None = Non
     so the page takes as long whether or not a login has the e-mail."""
 
     def send():
-        _send_set_password_email(
-            user=user,
-            subject=_("Redefinição de senha — Portal do Cliente de %(company)s")
-            % {"company": user.tenant.brand_name},
-            template_name="accounts/email/password_reset.txt",
-        )
+        with translation.override(user_language(user)):
+            _send_set_password_email(
+                user=user,
+                subject=_("Redefinição de senha — Portal do Cliente de %(company)s")
+                % {"company": user.tenant.brand_name},
+                template_name="accounts/email/password_reset.txt",
+            )
 
     if after is None:
         send()
@@ -140,12 +150,16 @@ def user_send_password_reset(*, user: User, after: HttpResponseBase | None = Non
 
 
 def user_send_invitation(*, user: User) -> None:
-    """E-mail a set-password link once the transaction that created the login commits."""
-    subject = _("Convite para o Portal do Cliente de %(company)s") % {
-        "company": user.tenant.brand_name
-    }
-    transaction.on_commit(
-        lambda: _send_set_password_email(
-            user=user, subject=subject, template_name="accounts/email/invitation.txt"
-        )
-    )
+    """E-mail a set-password link once the transaction that created the login commits, in the
+    portal's default language (a new login has not chosen one yet)."""
+
+    def send():
+        with translation.override(user_language(user)):
+            subject = _("Convite para o Portal do Cliente de %(company)s") % {
+                "company": user.tenant.brand_name
+            }
+            _send_set_password_email(
+                user=user, subject=subject, template_name="accounts/email/invitation.txt"
+            )
+
+    transaction.on_commit(send)

@@ -1,6 +1,4 @@
-from django.contrib.auth.decorators import login_not_required
 from django.urls import path
-from django.views.i18n import set_language
 
 from portal.accounts import views
 
@@ -29,6 +27,6 @@ urlpatterns = [
         views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
-    path("idioma/", login_not_required(set_language), name="set_language"),
+    path("idioma/", views.language_switch, name="set_language"),
     path("marca/logo/", views.tenant_logo, name="tenant_logo"),
 ]

@@ -9,13 +9,15 @@ from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
+from django.views.i18n import set_language
 
 from portal.accounts import services
 from portal.accounts.backends import user_may_log_in
 from portal.accounts.forms import LoginForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from portal.accounts.ratelimits import rate_limit_message, request_rate_limited
 from portal.accounts.selectors import tenant_logo_type
+from portal.languages import supported_language
 
 
 def _lockout_message() -> str:
@@ -39,6 +41,14 @@ def lockout(request, *args, **kwargs):
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # A language picked on the login page becomes the user's (their e-mails follow it).
+        chosen = supported_language(self.request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
+        if chosen:
+            services.user_set_language(user=self.request.user, language=chosen)
+        return response
 
     def post(self, request, *args, **kwargs):
         email = request.POST.get("username", "")
@@ -143,6 +153,18 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 @method_decorator(login_not_required, name="dispatch")
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
+
+
+@login_not_required
+@require_POST
+def language_switch(request):
+    """The footer's switch (/idioma/): the cookie for this browser, as Django's set_language sets
+    it, and for a logged-in user their own language, which their e-mails follow too."""
+    response = set_language(request)
+    chosen = supported_language(request.POST.get("language"))
+    if chosen and request.user.is_authenticated:
+        services.user_set_language(user=request.user, language=chosen)
+    return response
 
 
 @login_not_required

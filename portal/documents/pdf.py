@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import magic
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
@@ -25,6 +26,11 @@ from portal.accounts.models import Tenant
 LOGO_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 LOGO_MAX_BYTES = 1024 * 1024
 BETWEEN_TAGS = re.compile(r">\s+<")
+# Documents are written in pt-BR, whoever asks: the stored proposal PDF is rendered once per
+# version and its SHA-256 is the approval's evidence, so there is one document of record, in the
+# ERP company's language (its labels are in the catalogue; an English copy would be a second
+# document with another hash). The signed contract and its evidence page likewise.
+PDF_LANGUAGE = settings.LANGUAGE_CODE
 
 # Our own templates use a handful of elements: this replaces WeasyPrint's whole HTML5
 # user-agent stylesheet for them, whose selector matching costs ~15% of a proposal's render.
@@ -103,16 +109,26 @@ def company_for(tenant: Tenant) -> Company:
         address=tenant.address,
         contact=contact,
         logo=_logo_data_uri(tenant),
-        footer=f"{identity} — gerado em {formats.datetime_br(timezone.now())}",
+        footer=_footer(identity),
     )
+
+
+def _footer(identity: str) -> str:
+    with translation.override(PDF_LANGUAGE):
+        return _("%(company)s — gerado em %(when)s") % {
+            "company": identity,
+            "when": formats.datetime_br(timezone.now()),
+        }
 
 
 def render_pdf(template_name: str, context: dict, *, own_markup: bool = True) -> bytes:
     """A Jinja2 template of templates/pdf/ as PDF bytes.
 
     `own_markup=False` when the page embeds HTML written elsewhere (full user-agent styles).
+    Always in PDF_LANGUAGE, whatever the request's.
     """
-    html = render_to_string(template_name, context)
+    with translation.override(PDF_LANGUAGE):
+        html = render_to_string(template_name, context)
     if own_markup:
         # Indentation between tags only costs parsing and whitespace boxes (~3% of a render).
         html = BETWEEN_TAGS.sub("><", html)

@@ -43,6 +43,27 @@ def test_quantities_and_dates():
     assert formats.date_br(datetime.date(2026, 3, 9)) == "09/03/2026"
 
 
+@pytest.mark.parametrize("language", ["pt-br", "en"])
+def test_formats_are_brazilian_in_every_language(language):
+    when = datetime.datetime(2026, 3, 9, 17, 5, tzinfo=datetime.UTC)
+    with translation.override(language):
+        assert formats.brl(Decimal("1234.56")) == "R$\u00a01.234,56"
+        assert formats.brl(Decimal("-1234.56")) == "-R$\u00a01.234,56"
+        assert formats.brl_unit_price(Decimal("0.0350")) == "R$\u00a00,035"
+        assert formats.number_br(Decimal("1234567.891"), 1) == "1.234.567,9"
+        assert formats.quantity_br(Decimal("1500.2500")) == "1.500,25"
+        assert formats.date_br(datetime.date(2026, 3, 9)) == "09/03/2026"
+        assert formats.datetime_br(when) == "09/03/2026 14:05"  # America/Sao_Paulo
+
+
+def test_money_rounds_half_up_like_the_erp_and_shows_no_negative_zero():
+    """Babel alone would round half to even (R$ 0,00 for 0,005) and print '-R$ 0,00'."""
+    assert formats.brl(Decimal("0.005")) == "R$\u00a00,01"
+    assert formats.brl(Decimal("2.675")) == "R$\u00a02,68"
+    assert formats.brl(Decimal("-0.004")) == "R$\u00a00,00"
+    assert formats.brl(None) == "" and formats.brl("") == ""
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
