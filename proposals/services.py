@@ -278,7 +278,7 @@ def order_approve(
     if blockers:
         if order.status == OrderStatus.APPROVED:
             return _result(ApprovalOutcome.ALREADY_APPROVED, order)
-        return ApprovalResult(ApprovalOutcome.NOT_ALLOWED, " ".join(blockers))
+        return ApprovalResult(ApprovalOutcome.NOT_ALLOWED, " ".join(map(str, blockers)))
 
     # What the customer had in front of them: the proposal PDF of the version seen (rendered
     # now if they never opened it) and the current "Contrato Assinado" (upload or seal).
@@ -441,7 +441,7 @@ def order_decline(
     if blockers:
         if order_declined_as_is(order=order) is not None:
             return DeclineResult(DeclineOutcome.ALREADY_DECLINED, blockers[0])
-        return DeclineResult(DeclineOutcome.NOT_ALLOWED, " ".join(blockers))
+        return DeclineResult(DeclineOutcome.NOT_ALLOWED, " ".join(map(str, blockers)))
 
     record = {
         "order": order,

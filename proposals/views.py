@@ -113,7 +113,7 @@ def order_approve(request, numero: int):
     if request.method == "GET":
         blockers = services.order_approval_blockers(order=order)
         if blockers:
-            messages.warning(request, " ".join(blockers))
+            messages.warning(request, " ".join(map(str, blockers)))
             return SeeOther(detail_url)
         return render(request, "proposals/order_approve.html", {"order": order})
 
@@ -151,7 +151,7 @@ def order_decline(request, numero: int):
     detail_url = reverse("order_detail", args=[order.number])
     blockers = services.order_decline_blockers(order=order)
     if blockers:
-        messages.warning(request, " ".join(blockers))
+        messages.warning(request, " ".join(map(str, blockers)))
         return SeeOther(detail_url)
     if request.method == "GET":
         form = DeclineForm(initial={"versao": order.erp_version})
