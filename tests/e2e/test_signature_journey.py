@@ -151,7 +151,7 @@ def test_three_signers_sign_on_a_phone_then_verify_and_approve(page, portal, pas
         log_in(page, portal, "parte1@clientealfa.com.br", password)
         page.wait_for_url(portal + "/")
         page.goto(portal + reverse("order_detail", args=[NUMBER]))
-        page.get_by_role("link", name="APROVAR PROPOSTA").click()
+        page.get_by_role("link", name="APROVAR PROPOSTA").first.click()  # the phone bar or the card
         page.get_by_role("button", name="Confirmar aprovação").click()
         page.wait_for_url(re.compile(rf"/pedidos/{NUMBER}/$"))
         assert f"Proposta {NUMBER} aprovada" in page.inner_text("main")
