@@ -90,3 +90,16 @@ def assert_links_on(host: str, *texts: str) -> None:
     scheme = "https" if settings.HTTPS else "http"
     port = f":{settings.PUBLIC_PORT}" if settings.PUBLIC_PORT else ""
     assert all(link.startswith(f"{scheme}://{host}{port}/") for link in found), found
+
+
+@pytest.fixture(autouse=True)
+def _no_tasks_left_by_other_tests(request):
+    """Server processes that earlier tests started (gunicorn on the same SQLite file) commit
+    outside those tests' transactions: what they queued must not count here."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.all().delete()
