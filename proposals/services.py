@@ -284,7 +284,8 @@ def order_approve(
     # now if they never opened it) and the current "Contrato Assinado" (upload or seal).
     document = proposal_pdf_ensure(order=order)
     if document.erp_version != seen_version:
-        return _result(ApprovalOutcome.CHANGED, order)
+        # The mirror moved on while the PDF was rendered: perhaps another click approved it.
+        return _outcome_after_refusal(order=order, remirror=remirror)
     evidence = {
         "proposal_sha256": document.sha256,
         # A digital signature: the sealed file (never the ERP's contract as it is now).

@@ -13,6 +13,8 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +58,23 @@ class Server:
     def workers_seen(self) -> list[str]:
         """The pid of the worker that answered each request so far, in order."""
         return self.access_log.read_text().split()
+
+    def replay(
+        self, send: Callable[[], requests.Response], *, times: int, workers: int = 2, limit=300
+    ) -> list[requests.Response]:
+        """`send()` at least `times` times, three at once, and on until `workers` workers answered.
+
+        Sequential requests may all land on the one worker that wins every `accept()`; requests
+        in flight together cannot, so the replays meet several workers without luck.
+        """
+        start = len(self.workers_seen())
+        responses: list[requests.Response] = []
+        with ThreadPoolExecutor(3) as pool:
+            while len(responses) < times or (
+                len(set(self.workers_seen()[start:])) < workers and len(responses) < limit
+            ):
+                responses += pool.map(lambda _: send(), range(3))
+        return responses
 
     def manage(self, *args: str) -> subprocess.CompletedProcess:
         """`manage.py` in another process, with the server's settings, database and cache."""

@@ -143,6 +143,25 @@ def test_seen_version_older_than_the_mirror_is_refused_without_touching_the_erp(
 
 
 @pytest.mark.django_db
+def test_approved_while_the_pdf_renders_says_already_approved(proposal, user_a):
+    # The losing click of two: it read the order as PRO, then the other click approved it and
+    # the mirror moved the order on (APR, a new version) before this one's PDF was rendered.
+    with scope(tenant=proposal.tenant):
+        stale = Order.objects.select_related("tenant", "contract").get(pk=proposal.pk)
+    ErpPedido.objects.filter(id=proposal.erp_id).update(status="APR")
+    erp_sync_tenant(tenant=proposal.tenant)
+
+    with scope(tenant=proposal.tenant):
+        result = order_approve(
+            order=stale, user=user_a, seen_version=stale.erp_version, remirror=erp_sync_order
+        )
+
+    assert result.outcome == ApprovalOutcome.ALREADY_APPROVED
+    with scopes_disabled():
+        assert not Approval.objects.exists()
+
+
+@pytest.mark.django_db
 def test_cancelled_order_cannot_be_approved(tenant_a, user_a, client_a):
     cliente = erp_cliente(tenant_a.erp_company_id, id=user_a.customer.erp_id)
     erp_pedido(cliente, NUMBER, status="CAN")
