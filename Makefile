@@ -66,11 +66,21 @@ test-pg: $(BIN)/.installed
 	@$(BIN)/python -m tests.require_postgres "$(TEST_DATABASE_URL)"
 	DATABASE_URL="$(TEST_DATABASE_URL)" REQUIRE_POSTGRES=1 $(BIN)/pytest -q -m "not e2e"
 
-# PostgreSQL, the ERP's tables in a database of their own (ERP_DATABASE_URL).
+# PostgreSQL, the ERP's tables in a database of their own (ERP_DATABASE_URL): the tests of
+# everything that reads or writes the ERP's database (the mirror, approval, decline, uploads,
+# signing, health, nodes, faults, the worker). Pages read only the portal's tables: test-pg
+# covers them. `make test-pg-split SPLIT_TESTS=tests` runs every test in this layout.
+SPLIT_TESTS ?= tests/erp_sync tests/proposals/test_approval.py tests/proposals/test_decline.py \
+  tests/contracts/test_uploads.py tests/contracts/test_uploads_erp_down.py \
+  tests/contracts/test_concurrent_uploads.py tests/contracts/test_seal_worker.py \
+  tests/contracts/test_signing.py tests/contracts/test_contract_change.py \
+  tests/contracts/test_signing_change.py tests/nodes tests/faults tests/portal/test_health.py \
+  tests/portal/test_store_once.py tests/background/test_worker.py \
+  tests/notifications/test_customer_mails.py tests/notifications/test_company_mails.py
 test-pg-split: $(BIN)/.installed
 	@$(BIN)/python -m tests.require_postgres "$(TEST_DATABASE_URL)"
 	DATABASE_URL="$(TEST_DATABASE_URL)" ERP_DATABASE_URL="$(TEST_DATABASE_URL)_erp" \
-	  REQUIRE_POSTGRES=1 $(BIN)/pytest -q -m "not e2e"
+	  REQUIRE_POSTGRES=1 $(BIN)/pytest -q -m "not e2e" $(SPLIT_TESTS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports --no-cache
