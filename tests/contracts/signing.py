@@ -54,6 +54,13 @@ def last_code(email: str) -> str:
     return CODE.search(message.body).group(1)
 
 
+# What a signer's browser sends (its length matters to the evidence page's layout).
+BROWSER = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/156.0.0.0 Safari/537.36"
+)
+
+
 def committed(call, *args, **kwargs):
     """Run a request and then what it left for after its commit (e-mails, the seal), as a real
     request's commit would: the test itself runs inside one transaction."""
@@ -88,5 +95,7 @@ def sign_all(users: dict, password: str, *, number=NUMBER) -> None:
     from tests.conftest import HOST_A, host_client
 
     for email, user in users.items():
-        response = sign(host_client(HOST_A, user), email, password, number=number)
+        client = host_client(HOST_A, user)
+        client.defaults["HTTP_USER_AGENT"] = BROWSER
+        response = sign(client, email, password, number=number)
         assert response.status_code == 303

@@ -138,6 +138,7 @@ def test_the_evidence_page(contract_and_users, tsa, password, tenant_a):
         contract_text = reader.pages[0].extract_text()
         evidence = " ".join(reader.pages[-1].extract_text().split())
         assert "Cláusula primeira." in contract_text
+        assert len(reader.pages) == 2  # three signers' evidence fits on one page
         assert "FOLHA DE EVIDÊNCIAS" in evidence
         for email in users:
             assert NAMES[email].upper() in evidence
@@ -150,6 +151,7 @@ def test_the_evidence_page(contract_and_users, tsa, password, tenant_a):
         assert f"http://alfa.portal.test/verificar/{seal.verification_code}/" in evidence
         assert "UTC" in evidence and "horário de Brasília" in evidence
         assert "127.0.0.1" in evidence
+        assert "Chrome em Linux · Mozilla/5.0 (X11; Linux x86_64)" in evidence
         assert "Código aceito (tentativa 1 de 5)" in evidence
         assert "Senha do portal conferida" in evidence
         assert "DEMONSTRAÇÃO" in evidence
