@@ -32,9 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -65,7 +63,9 @@ from contracts.models import (
 from contracts.services import contract_pdf_ensure, contract_source_key
 from erp_sync.gateway import ErpEvent, erp_event_add, erp_order_exists, erp_signed_contract_store
 from erp_sync.router import erp_alias
+from notifications.tasks import notify_company_contract_signed, notify_contract_all_signed
 from portal.accounts.selectors import tenant_absolute_url, tenant_primary_hostname
+from portal.background.queue import enqueue_on_commit
 from portal.documents.pdf import company_for, render_pdf
 
 logger = logging.getLogger(__name__)
@@ -472,7 +472,8 @@ def _record_seal(
                 else None,
             },
         )
-        transaction.on_commit(lambda: _send_sealed(seal=seal, contract=contract, content=sealed))
+        for notify in (notify_contract_all_signed, notify_company_contract_signed):
+            enqueue_on_commit(notify, tenant_id=order.tenant_id, order_id=order.pk, seal_id=seal.pk)
     logger.info("Contract of order %s sealed (%s)", trail.order_number, code)
     return seal
 
@@ -480,41 +481,6 @@ def _record_seal(
 def _delete_unused(name: str) -> None:
     """A seal built by the loser of a race (never recorded, never sent)."""
     default_storage.delete(name)
-
-
-def _send_sealed(*, seal: SealedContract, contract: Contract, content: bytes) -> None:
-    order = contract.order
-    tenant = order.tenant
-    emails = list(
-        DigitalSignature.objects.filter(trail=seal.trail, voided_at__isnull=True).values_list(
-            "email", flat=True
-        )
-    )
-    path = reverse("verify_code", args=[seal.verification_code])
-    for email in emails:
-        message = EmailMessage(
-            subject=f"Contrato do pedido {order.number} assinado por todos",
-            body=render_to_string(
-                "contracts/email/all_signed.txt",
-                {
-                    "company": tenant.brand_name,
-                    "number": order.number,
-                    "title": contract.title,
-                    "code": seal.verification_code,
-                    "verify_url": tenant_absolute_url(tenant=tenant, path=path),
-                    "url": tenant_absolute_url(
-                        tenant=tenant, path=reverse("contract_detail", args=[order.number])
-                    ),
-                },
-            ),
-            to=[email],
-            reply_to=[tenant.email] if tenant.email else None,
-        )
-        message.attach(seal.download_name, content, "application/pdf")
-        try:
-            message.send()
-        except Exception:
-            logger.exception("Could not send the sealed contract %s to %s", seal.pk, email)
 
 
 # Timestamp retry ------------------------------------------------------------------------------

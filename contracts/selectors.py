@@ -123,10 +123,14 @@ def contract_signing_for_order(*, order: Order, user: User) -> ContractSigning:
 
 def contract_signer_emails_pending(*, contract: Contract) -> set[str]:
     """E-mails (lower case) of the designated signers who still have to sign this DIGITAL
-    contract: everyone designated until the contract is signed (the signing reminders' read)."""
+    contract: no live signature (a change in the ERP voids those of the old text)."""
     if contract.signature_mode != SignatureMode.DIGITAL or contract.signed_at is not None:
         return set()
-    return {email.lower() for email in contract.signers.values_list("email", flat=True)}
+    signed = DigitalSignature.objects.filter(
+        trail__contract=contract, voided_at__isnull=True
+    ).values_list("email", flat=True)
+    designated = contract.signers.values_list("email", flat=True)
+    return {email.lower() for email in designated} - {email.lower() for email in signed}
 
 
 # Digital signature ---------------------------------------------------------------------------

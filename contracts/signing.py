@@ -22,7 +22,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -38,14 +38,22 @@ from contracts.models import (
     SignatureTrail,
     SigningCode,
 )
-from contracts.selectors import DigitalSigning, digital_signing_for
+from contracts.selectors import (
+    DigitalSigning,
+    contract_signer_emails_pending,
+    digital_signing_for,
+)
 from contracts.services import contract_pdf_ensure, contract_source_key
 from contracts.tasks import contract_seal_task
+from notifications.tasks import (
+    notify_signature_code,
+    notify_signature_requested,
+    notify_signature_voided,
+)
 from portal.accounts.models import User
 from portal.accounts.selectors import tenant_absolute_url
 from portal.background.queue import enqueue_on_commit
 from portal.formats import date_br
-from portal.languages import user_language
 from proposals.models import OrderStatus
 
 logger = logging.getLogger(__name__)
@@ -215,8 +223,15 @@ def signing_start(
                 },
                 **base,
             )
-            transaction.on_commit(
-                lambda: _send_code(contract=contract, user=user, code=code, challenge=challenge)
+            enqueue_on_commit(
+                notify_signature_code,
+                tenant_id=contract.tenant_id,
+                order_id=contract.order_id,
+                user_id=user.pk,
+                challenge_id=challenge.pk,
+                expires_at=challenge.expires_at.isoformat(),
+                code=code,
+                valid_minutes=SIGNING_CODE_MINUTES,
             )
     if refused:
         # The refusal is evidence too: it was committed above, nothing else was.
@@ -428,28 +443,45 @@ def contract_signing_reconcile(*, contract: Contract) -> list[DigitalSignature]:
             and _complete(contract, trail)
         ):
             enqueue_on_commit(contract_seal_task, trail_id=trail.pk)
-        if voided:
-            transaction.on_commit(lambda: _send_voided(contract=contract, signatures=voided))
+        for signature in voided:
+            enqueue_on_commit(
+                notify_signature_voided,
+                tenant_id=contract.tenant_id,
+                order_id=order.pk,
+                signature_id=signature.pk,
+                contract_sha256=contract_source_key(contract),
+            )
     return voided
 
 
-# E-mail ------------------------------------------------------------------------------------
-
-
-def _send(*, subject: str, template: str, context: dict, to: list[str], contract, attach=None):
-    tenant = contract.tenant
-    message = EmailMessage(
-        subject=subject,
-        body=render_to_string(template, {"company": tenant.brand_name, **context}),
-        to=to,
-        reply_to=[tenant.email] if tenant.email else None,
+def signing_requests_queue(*, contract: Contract, skip=frozenset(), resend: str = "") -> int:
+    """Ask each designated signer with a login who has not signed this version of the contract
+    (once per signer and version: the mail's key; `resend` asks again). `skip`: e-mails told
+    otherwise (a voided signature's mail asks them already). Returns how many were asked."""
+    order = contract.order
+    if contract.signature_mode != SignatureMode.DIGITAL or order.status != OrderStatus.PROPOSAL:
+        return 0
+    pending = contract_signer_emails_pending(contract=contract) - set(skip)
+    signers = User.objects.filter(
+        tenant_id=contract.tenant_id,
+        customer_id=order.customer_id,
+        email__in=pending,
+        is_active=True,
     )
-    if attach:
-        message.attach(*attach)
-    try:
-        message.send()
-    except Exception:
-        logger.exception("Could not send %s for contract %s", template, contract.pk)
+    source = contract_source_key(contract)
+    for user in signers:
+        enqueue_on_commit(
+            notify_signature_requested,
+            tenant_id=contract.tenant_id,
+            order_id=order.pk,
+            user_id=user.pk,
+            contract_sha256=source,
+            resend=resend,
+        )
+    return len(signers)
+
+
+# E-mail ------------------------------------------------------------------------------------
 
 
 def _sign_url(contract: Contract) -> str:
@@ -457,63 +489,25 @@ def _sign_url(contract: Contract) -> str:
     return tenant_absolute_url(tenant=contract.tenant, path=path)
 
 
-def _send_code(*, contract: Contract, user: User, code: str, challenge: SigningCode) -> None:
-    """In the signer's language (sent after the request's commit, outside its language)."""
-    with translation.override(user_language(user)):
-        _send_code_now(contract=contract, user=user, code=code)
-
-
-def _send_code_now(*, contract: Contract, user: User, code: str) -> None:
-    number = contract.order.number
-    _send(
-        subject=_("Código para assinar o contrato do pedido %(number)s: %(code)s")
-        % {"number": number, "code": code},
-        template="contracts/email/signing_code.txt",
-        context={
-            "user": user,
-            "code": code,
-            "number": number,
-            "title": contract.title,
-            "minutes": SIGNING_CODE_MINUTES,
-            "tries": SIGNING_CODE_TRIES,
-            "url": _sign_url(contract),
-        },
-        to=[user.email],
-        contract=contract,
-    )
-
-
-def _send_voided(*, contract: Contract, signatures: list[DigitalSignature]) -> None:
-    for signature in signatures:
-        _send(
-            subject=f"O contrato do pedido {contract.order.number} mudou: assine novamente",
-            template="contracts/email/signature_voided.txt",
-            context={
-                "name": signature.full_name,
-                "number": contract.order.number,
-                "title": contract.title,
-                "signed_at": signature.signed_at,
-                "reason": signature.void_reason,
-                "url": _sign_url(contract),
-            },
-            to=[signature.email],
-            contract=contract,
-        )
-
-
 def signing_request_send(*, contract: Contract, email: str) -> None:
-    """Ask a designated signer to sign (staff re-send it from admin)."""
-    _send(
-        subject=f"Assinatura solicitada: contrato do pedido {contract.order.number}",
-        template="contracts/email/signing_request.txt",
-        context={
-            "number": contract.order.number,
-            "title": contract.title,
-            "url": _sign_url(contract),
-        },
-        to=[email],
-        contract=contract,
-    )
+    """Ask a designated signer again (staff, from admin): a login of the customer gets the
+    signing request mail (notifications; the reminders count from it), an address with no login
+    yet a plain invitation with the signing page's address."""
+    order = contract.order
+    user = User.objects.filter(
+        tenant_id=contract.tenant_id, customer_id=order.customer_id, email=email, is_active=True
+    ).first()
+    if user is not None:
+        enqueue_on_commit(
+            notify_signature_requested,
+            tenant_id=contract.tenant_id,
+            order_id=order.pk,
+            user_id=user.pk,
+            contract_sha256=contract_source_key(contract),
+            resend=timezone.now().isoformat(),
+        )
+    else:
+        _invite(contract=contract, email=email)
     trail = signature_trail_for(contract=contract)
     with transaction.atomic():
         evidence_append(
@@ -522,3 +516,25 @@ def signing_request_send(*, contract: Contract, email: str) -> None:
             email=email,
             details={"para": email},
         )
+
+
+def _invite(*, contract: Contract, email: str) -> None:
+    tenant = contract.tenant
+    message = EmailMessage(
+        subject=f"Assinatura solicitada: contrato do pedido {contract.order.number}",
+        body=render_to_string(
+            "contracts/email/signing_request.txt",
+            {
+                "company": tenant.brand_name,
+                "number": contract.order.number,
+                "title": contract.title,
+                "url": _sign_url(contract),
+            },
+        ),
+        to=[email],
+        reply_to=[tenant.email] if tenant.email else None,
+    )
+    try:
+        message.send()
+    except Exception:
+        logger.exception("Could not invite %s to sign contract %s", email, contract.pk)

@@ -39,7 +39,7 @@ from django_scopes import scopes_disabled
 
 from contracts.models import Contract, ContractSigner
 from contracts.services import contract_source_key
-from contracts.signing import contract_signing_reconcile
+from contracts.signing import contract_signing_reconcile, signing_requests_queue
 from erp_sync.models import (
     MONEY,
     ErpCliente,
@@ -604,6 +604,8 @@ def _void_signed_uploads(contract: Contract) -> None:
 
 def _sync_contracts(tenant: Tenant, orders: list[Order], data: _Aggregates) -> None:
     existing = {c.order_id: c for c in Contract.objects.filter(order__in=orders)}
+    # Signers are asked to sign once the tenant's initial load is done, never for it.
+    ask_signers = _first_pass_done(tenant)
     for order in orders:
         contrato = data.contratos.get(order.erp_id)
         contract = existing.get(order.pk)
@@ -648,10 +650,12 @@ def _sync_contracts(tenant: Tenant, orders: list[Order], data: _Aggregates) -> N
             )
             for s in data.signatarios.get(order.erp_id, [])
         )
-        if before is not None and before != _signing_terms(contract):
-            # Signatures of what is no longer the contract (or by who no longer signs it) void.
+        if (before is not None or ask_signers) and before != _signing_terms(contract):
             contract.order = order
-            contract_signing_reconcile(contract=contract)
+            # Signatures of what is no longer the contract (or by who no longer signs it) void.
+            voided = contract_signing_reconcile(contract=contract) if before is not None else []
+            if ask_signers:
+                signing_requests_queue(contract=contract, skip={s.email for s in voided})
 
 
 def _signing_terms(contract: Contract) -> tuple:

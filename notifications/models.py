@@ -11,6 +11,7 @@ class NotificationKind(models.TextChoices):
     SIGNATURE_REQUESTED = "signature_requested", "Assinatura solicitada (signatários)"
     SIGNATURE_CODE = "signature_code", "Código de assinatura (signatários)"
     SIGNATURE_REMINDER = "signature_reminder", "Lembrete de assinatura pendente (signatários)"
+    SIGNATURE_VOIDED = "signature_voided", "Assinatura anulada: o contrato mudou (signatários)"
     CONTRACT_ALL_SIGNED = "contract_all_signed", "Contrato assinado por todos (clientes)"
     APPROVAL_CONFIRMATION = "approval_confirmation", "Confirmação de aprovação (clientes)"
     STATUS_CHANGED = "status_changed", "Virou pedido ou foi cancelado (clientes)"
@@ -22,10 +23,12 @@ class NotificationKind(models.TextChoices):
     COMPANY_PROPOSAL_DECLINED = "company_proposal_declined", "Proposta recusada (empresa)"
 
 
-# Codes and confirmations always go, whatever a user unsubscribed from.
+# Codes and confirmations always go, whatever a user unsubscribed from (and so does the news
+# that a signature the user gave no longer counts).
 ESSENTIAL = frozenset(
     {
         NotificationKind.SIGNATURE_CODE,
+        NotificationKind.SIGNATURE_VOIDED,
         NotificationKind.CONTRACT_ALL_SIGNED,
         NotificationKind.APPROVAL_CONFIRMATION,
     }

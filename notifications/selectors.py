@@ -3,6 +3,7 @@
 import datetime
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django_scopes import scopes_disabled
 
 from contracts.selectors import contract_signer_emails_pending
@@ -12,6 +13,9 @@ from proposals.models import Order, OrderStatus
 
 REMINDER_EVERY_DAYS = 3
 MAX_REMINDERS = 3
+# The mails that ask a signer to sign a version of a contract (the reminders count from the
+# latest). Their event key: '<order id>:<contract sha256>', and ':<when>' for a re-send.
+SIGNING_REQUESTS = (NotificationKind.SIGNATURE_REQUESTED, NotificationKind.SIGNATURE_VOIDED)
 
 
 def customer_mail_recipients(*, tenant: Tenant, customer_id: int) -> list[User]:
@@ -34,15 +38,16 @@ def proposals_expiring_between(*, first: datetime.date, last: datetime.date) -> 
 def signature_requested_at(
     *, tenant: Tenant, order_id: int, user_id: int, contract_sha256: str
 ) -> datetime.datetime | None:
-    """When the signer was asked to sign this version of the order's contract."""
+    """When the signer was last asked to sign this version of the order's contract."""
+    key = f"{order_id}:{contract_sha256}"
     with scopes_disabled():
         requests = SentMail.objects.filter(
+            Q(event_key=key) | Q(event_key__startswith=f"{key}:"),
             tenant=tenant,
-            kind=NotificationKind.SIGNATURE_REQUESTED,
-            event_key=f"{order_id}:{contract_sha256}",
+            kind__in=SIGNING_REQUESTS,
             user_id=user_id,
         ).exclude(sent_at=None)
-        return requests.values_list("sent_at", flat=True).first()
+        return requests.order_by("-sent_at").values_list("sent_at", flat=True).first()
 
 
 @dataclass(frozen=True)
@@ -59,19 +64,19 @@ def signature_reminders_due(*, now: datetime.datetime) -> list[SignatureReminder
     signing request is still pending: the order still an open proposal, its contract not
     signed by everyone, and this signer among those who have not signed.
 
-    Read from the signing requests mailed (their event key is '<order id>:<contract sha256>');
-    only the latest request per signer and order counts (a changed contract asks again)."""
+    Read from the signing requests mailed (SIGNING_REQUESTS); only the latest request per
+    signer and order counts (a changed contract asks again, a re-send starts over)."""
     window = now - datetime.timedelta(days=REMINDER_EVERY_DAYS * (MAX_REMINDERS + 1))
     with scopes_disabled():
         requests = SentMail.objects.filter(
-            kind=NotificationKind.SIGNATURE_REQUESTED,
+            kind__in=SIGNING_REQUESTS,
             sent_at__gte=window,
             user__isnull=False,
             tenant__is_active=True,
         ).order_by("sent_at")
         latest = {}
         for request in requests:
-            order_id, contract_sha256 = request.event_key.split(":", 1)
+            order_id, contract_sha256 = request.event_key.split(":")[:2]
             latest[(int(order_id), request.user_id)] = (request, contract_sha256)
         orders = Order.objects.filter(
             pk__in={order_id for order_id, _ in latest},

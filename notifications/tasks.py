@@ -22,7 +22,7 @@ from django_scopes import scopes_disabled
 from django_tasks import task
 from django_tasks.base import Task
 
-from contracts.models import Contract, SignerRole
+from contracts.models import Contract, DigitalSignature, SealedContract, SignerRole
 from notifications.mail import Mail, MailFile
 from notifications.models import NotificationKind as Kind
 from notifications.selectors import (
@@ -162,9 +162,16 @@ def _signer(tenant: Tenant, user_id: int) -> User | None:
     return User.objects.filter(tenant=tenant, pk=user_id, is_active=True).first()
 
 
-def _sealed_contract(tenant: Tenant, attachment_id: int) -> Attachment:
+def _live_seal(tenant: Tenant, seal_id: int) -> SealedContract | None:
+    """The sealed contract, unless a change in the ERP voided it before the mail went."""
     with scopes_disabled():
-        return Attachment.objects.get(tenant=tenant, pk=attachment_id)
+        return SealedContract.objects.filter(
+            tenant=tenant, pk=seal_id, voided_at__isnull=True
+        ).first()
+
+
+def _seal_file(seal: SealedContract) -> MailFile:
+    return _file(seal.file, seal.download_name)
 
 
 # To the customer's users ---------------------------------------------------------------------
@@ -321,12 +328,20 @@ def _role(contract: Contract, user: User):
 
 @task
 def notify_signature_requested(
-    *, tenant_id: int, order_id: int, user_id: int, contract_sha256: str, attempt: int = 1
+    *,
+    tenant_id: int,
+    order_id: int,
+    user_id: int,
+    contract_sha256: str,
+    resend: str = "",
+    attempt: int = 1,
 ) -> dict:
-    """Ask a designated signer (a login) to sign the contract whose PDF has this SHA-256.
+    """Ask a designated signer (a login) to sign the contract whose source has this SHA-256
+    (contracts.services.contract_source_key).
 
     Once per signer and contract version: a contract changed after signing (new hash) asks
-    again. The daily reminders start from this request."""
+    again; staff re-send with `resend` (when they asked). The daily reminders count from the
+    latest request."""
     tenant = _tenant(tenant_id)
     order, user = _order(tenant, order_id), _signer(tenant, user_id)
     contract = _contract(tenant, order) if order else None
@@ -337,7 +352,7 @@ def notify_signature_requested(
         order,
         user,
         kind=Kind.SIGNATURE_REQUESTED,
-        event_key=f"{order.pk}:{contract_sha256}",
+        event_key=":".join(filter(None, (str(order.pk), contract_sha256, resend))),
         subject=lambda: (
             _("Assinatura do contrato da proposta nº %(number)s — %(company)s")
             % {"number": order.number, "company": tenant.brand_name}
@@ -352,6 +367,54 @@ def notify_signature_requested(
         attempt=attempt,
         order_id=order_id,
         user_id=user_id,
+        contract_sha256=contract_sha256,
+        resend=resend,
+    )
+
+
+@task
+def notify_signature_voided(
+    *,
+    tenant_id: int,
+    order_id: int,
+    signature_id: int,
+    contract_sha256: str,
+    attempt: int = 1,
+) -> dict:
+    """The ERP changed the contract (or its signers) after this signature: it no longer counts.
+
+    It asks the signer to sign the new version (`contract_sha256`, as a signing request does:
+    the reminders count from it). Essential: it says that something the user did was undone."""
+    tenant = _tenant(tenant_id)
+    with scopes_disabled():
+        signature = DigitalSignature.objects.filter(
+            tenant=tenant, pk=signature_id, voided_at__isnull=False
+        ).first()
+    order = _order(tenant, order_id)
+    user = _signer(tenant, signature.user_id) if signature and signature.user_id else None
+    contract = _contract(tenant, order) if order else None
+    if contract is None or user is None:
+        return {"skipped": "no contract or signer"}
+    mail = _signer_mail(
+        tenant,
+        order,
+        user,
+        kind=Kind.SIGNATURE_VOIDED,
+        event_key=f"{order.pk}:{contract_sha256}",
+        subject=lambda: (
+            _("O contrato da proposta nº %(number)s mudou: assine novamente")
+            % {"number": order.number}
+        ),
+        contract=contract,
+        signature=signature,
+    )
+    return _deliver(
+        notify_signature_voided,
+        tenant=tenant,
+        mails=[mail],
+        attempt=attempt,
+        order_id=order_id,
+        signature_id=signature_id,
         contract_sha256=contract_sha256,
     )
 
@@ -407,14 +470,16 @@ def notify_signature_code(
     order_id: int,
     user_id: int,
     challenge_id: int,
+    expires_at: str,
     code: str,
     valid_minutes: int = 10,
     attempt: int = 1,
 ) -> dict:
     """The one-time code a signer types to sign (essential: goes even to the unsubscribed).
 
-    `challenge_id` names this code (one mail per code). The code travels in the task's
-    arguments: admin masks it, and it expires in `valid_minutes` anyway."""
+    `challenge_id` and `expires_at` (ISO) name this code: one mail per code, and a new code
+    for the same signer is a new mail. The code travels in the task's arguments: admin masks
+    it, and it expires in `valid_minutes` anyway."""
     tenant = _tenant(tenant_id)
     order, user = _order(tenant, order_id), _signer(tenant, user_id)
     if order is None or user is None:
@@ -424,7 +489,7 @@ def notify_signature_code(
         order,
         user,
         kind=Kind.SIGNATURE_CODE,
-        event_key=str(challenge_id),
+        event_key=f"{challenge_id}:{expires_at}",
         subject=lambda: (
             _("Seu código para assinar o contrato da proposta nº %(number)s")
             % {"number": order.number}
@@ -440,6 +505,7 @@ def notify_signature_code(
         order_id=order_id,
         user_id=user_id,
         challenge_id=challenge_id,
+        expires_at=expires_at,
         code=code,
         valid_minutes=valid_minutes,
     )
@@ -447,25 +513,27 @@ def notify_signature_code(
 
 @task
 def notify_contract_all_signed(
-    *, tenant_id: int, order_id: int, sealed_attachment_id: int, attempt: int = 1
+    *, tenant_id: int, order_id: int, seal_id: int, attempt: int = 1
 ) -> dict:
     """To the customer's users: everyone signed; the sealed "Contrato Assinado" attached."""
     tenant = _tenant(tenant_id)
     order = _order(tenant, order_id)
     contract = _contract(tenant, order) if order else None
-    if contract is None:
-        return {"skipped": "no contract"}
-    sealed = _sealed_contract(tenant, sealed_attachment_id)
+    seal = _live_seal(tenant, seal_id)
+    if contract is None or seal is None:
+        return {"skipped": "no contract or no live seal"}
     mails = _to_customer(
         tenant,
         order,
         kind=Kind.CONTRACT_ALL_SIGNED,
-        event_key=str(sealed.pk),
+        event_key=str(seal.pk),
         subject=lambda: (
             _("Contrato da proposta nº %(number)s assinado por todos") % {"number": order.number}
         ),
-        files=(_file(sealed.file, sealed.name, sealed.mime),),
+        files=(_seal_file(seal),),
         contract=contract,
+        seal=seal,
+        verify_url=_url(tenant, "verify_code", seal.verification_code),
     )
     return _deliver(
         notify_contract_all_signed,
@@ -473,7 +541,7 @@ def notify_contract_all_signed(
         mails=mails,
         attempt=attempt,
         order_id=order_id,
-        sealed_attachment_id=sealed_attachment_id,
+        seal_id=seal_id,
     )
 
 
@@ -517,26 +585,27 @@ def notify_company_contract_uploaded(
 
 @task
 def notify_company_contract_signed(
-    *, tenant_id: int, order_id: int, sealed_attachment_id: int, attempt: int = 1
+    *, tenant_id: int, order_id: int, seal_id: int, attempt: int = 1
 ) -> dict:
     """Every designated signer signed digitally; the sealed contract attached."""
     tenant = _tenant(tenant_id)
     order = _order(tenant, order_id)
     contract = _contract(tenant, order) if order else None
-    if contract is None:
-        return {"skipped": "no contract"}
-    sealed = _sealed_contract(tenant, sealed_attachment_id)
+    seal = _live_seal(tenant, seal_id)
+    if contract is None or seal is None:
+        return {"skipped": "no contract or no live seal"}
     mails = _to_company(
         tenant,
         order,
         kind=Kind.COMPANY_CONTRACT_SIGNED,
-        event_key=str(sealed.pk),
+        event_key=str(seal.pk),
         subject=lambda: (
             _("Contrato assinado digitalmente — proposta nº %(number)s (%(customer)s)")
             % {"number": order.number, "customer": order.customer.name}
         ),
-        files=(_file(sealed.file, sealed.name, sealed.mime),),
+        files=(_seal_file(seal),),
         contract=contract,
+        seal=seal,
     )
     return _deliver(
         notify_company_contract_signed,
@@ -544,7 +613,7 @@ def notify_company_contract_signed(
         mails=mails,
         attempt=attempt,
         order_id=order_id,
-        sealed_attachment_id=sealed_attachment_id,
+        seal_id=seal_id,
     )
 
 

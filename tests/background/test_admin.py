@@ -36,7 +36,8 @@ def tasks(tenant_a, tenant_b):
                     order_id=1),
         "b": failed(notify_proposal_created, "tarefa da beta", tenant_id=tenant_b.pk, order_id=2),
         "code": failed(notify_signature_code, "código", tenant_id=tenant_a.pk, order_id=1,
-                       user_id=1, challenge_id=9, code="482913"),
+                       user_id=1, challenge_id=9, expires_at="2026-11-29T12:10:00+00:00",
+                       code="482913"),
         "none": failed(probe_record, "sem empresa", key="x", path="/dev/null"),
     }  # fmt: skip
 

@@ -63,10 +63,15 @@ def test_a_contract_changed_in_the_erp_voids_the_signatures(
         assert "alterado pela empresa" in signature.void_reason
         voided = SignatureEvent.objects.get(kind=EventKind.SIGNATURE_VOIDED)
         assert voided.email == party
-        [message] = mail.outbox
-        assert message.to == [party]
-        assert "mudou: assine novamente" in message.subject
-        assert "Sua assinatura foi anulada" in message.body
+        # The party whose signature is void is told why; the witness, who had not signed, is
+        # asked to sign the new version.
+        voided_mail, request = sorted(mail.outbox, key=lambda m: m.to != [party])
+        assert voided_mail.to == [party]
+        assert voided_mail.subject == f"O contrato da proposta nº {NUMBER} mudou: assine novamente"
+        assert "Sua assinatura foi anulada" in voided_mail.body
+        assert "alterado pela empresa" in voided_mail.alternatives[0][0]
+        assert request.to == [witness]
+        assert request.subject.startswith(f"Assinatura do contrato da proposta nº {NUMBER}")
 
         page = text(clients[party].get(reverse("contract_detail", args=[NUMBER])))
         assert "0 de 2 signatários assinaram" in page

@@ -2,22 +2,22 @@
 
 import pytest
 from django.core import mail
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
+from contracts.models import SealedContract
+from contracts.pki import sealing_certificate_demo
 from erp_sync.mirror import erp_sync_order, erp_sync_tenant
 from notifications.models import ALWAYS_ON, NotificationKind, NotificationSettings
-from notifications.tasks import notify_company_contract_signed, notify_company_proposal_declined
-from proposals.models import Attachment, Order
+from notifications.tasks import notify_company_proposal_declined
 from proposals.services import order_approve
 from tests.conftest import HOST_A, HOST_B, host_client
 from tests.contracts.samples import pdf_bytes
 from tests.erp_builders import erp_pedido
 from tests.factories import UserFactory
-from tests.notifications.conftest import assert_links_on, parts
+from tests.notifications.conftest import assert_links_on, parts, sign_digitally
 
 pytestmark = pytest.mark.django_db
 
@@ -109,23 +109,27 @@ def test_recusar_proposta_tells_the_company_the_reason(
     assert_links_on(HOST_A, text, html)
 
 
-def test_the_company_hears_when_everyone_signed(tenant_a, cliente_a, user_a, company_mail):
-    erp_pedido(cliente_a, 7004, contrato={"titulo": "Contrato digital", "assinatura": "DIGITAL"})
+def test_the_company_hears_when_everyone_signed(
+    tenant_a, cliente_a, user_a, company_mail, run_tasks
+):
+    erp_pedido(
+        cliente_a,
+        7004,
+        contrato={"titulo": "Contrato digital", "assinatura": "DIGITAL"},
+        signatarios=[(user_a.email, "PARTE")],
+    )
     erp_sync_tenant(tenant=tenant_a)
     with scopes_disabled():
-        order = Order.objects.get(number=7004)
-        sealed = Attachment(
-            tenant=tenant_a, order=order, kind="CONTRATO_ASSINADO", origin="PORTAL",
-            name="contrato-7004.pdf", mime="application/pdf", size=9, sha256="1" * 64,
-            created_at=timezone.now(),
-        )  # fmt: skip
-        sealed.file.save("selado.pdf", ContentFile(b"%PDF-1.7\n"), save=True)
-    notify_company_contract_signed.call(
-        tenant_id=tenant_a.pk, order_id=order.pk, sealed_attachment_id=sealed.pk
-    )
+        sealing_certificate_demo(tenant=tenant_a)
+    sign_digitally(host_client(HOST_A, user_a), 7004, run_tasks)
+    with scopes_disabled():
+        seal = SealedContract.objects.get()
+        with seal.file.open("rb") as stream:
+            sealed = stream.read()
+
     [message] = to_company(company_mail)
     assert message.subject == "Contrato assinado digitalmente — proposta nº 7004 (Cliente Um)"
-    assert message.attachments == [("contrato-7004.pdf", b"%PDF-1.7\n", "application/pdf")]
+    assert message.attachments == [("contrato-assinado-7004.pdf", sealed, "application/pdf")]
     text, html = parts(message)
     assert "Contrato digital" in text and "Contrato digital" in html
     assert_links_on(HOST_A, text, html)

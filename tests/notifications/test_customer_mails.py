@@ -3,27 +3,27 @@ on the tenant's own host, text and HTML parts."""
 
 import datetime
 import hashlib
+import re
 
 import pytest
 from django.core import mail
-from django.core.files.base import ContentFile
 from django_scopes import scope, scopes_disabled
 from django_tasks_db.models import DBTaskResult
 
-from contracts.models import ContractSigner
+from contracts.models import ContractSigner, SealedContract
+from contracts.pki import sealing_certificate_demo
 from erp_sync.mirror import erp_sync_order, erp_sync_tenant
 from erp_sync.models import ErpPedido
 from notifications.tasks import (
-    notify_contract_all_signed,
     notify_proposal_expiring,
     notify_signature_code,
     notify_signature_requested,
 )
-from proposals.models import Approval, Attachment, Order
+from proposals.models import Approval, Order
 from proposals.services import order_approve
-from tests.conftest import HOST_A
+from tests.conftest import HOST_A, host_client
 from tests.erp_builders import erp_cliente, erp_pedido
-from tests.notifications.conftest import assert_links_on, parts
+from tests.notifications.conftest import assert_links_on, parts, sign_digitally
 
 pytestmark = pytest.mark.django_db
 
@@ -60,8 +60,10 @@ def test_the_tenants_first_sync_announces_nothing(
     tenant_a, user_a, django_capture_on_commit_callbacks
 ):
     cliente = erp_cliente(tenant_a.erp_company_id, id=user_a.customer.erp_id)
-    for numero in (7001, 7002):
-        erp_pedido(cliente, numero)
+    erp_pedido(cliente, 7001)
+    erp_pedido(
+        cliente, 7002, contrato={"assinatura": "DIGITAL"}, signatarios=[(user_a.email, "PARTE")]
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         erp_sync_tenant(tenant=tenant_a)  # the initial load: nothing even queued
@@ -194,7 +196,7 @@ def test_signing_requested_goes_to_the_signer_with_the_link_to_sign(tenant_a, di
 def test_the_signing_code_goes_and_is_not_in_the_subject(tenant_a, digital, user_a):
     notify_signature_code.call(
         tenant_id=tenant_a.pk, order_id=digital.pk, user_id=user_a.pk, challenge_id=41,
-        code="482913",
+        expires_at="2026-11-29T12:10:00+00:00", code="482913",
     )  # fmt: skip
     [message] = mail.outbox
     assert message.to == [user_a.email]
@@ -206,22 +208,55 @@ def test_the_signing_code_goes_and_is_not_in_the_subject(tenant_a, digital, user
 
 
 def test_all_signed_goes_to_the_customers_logins_with_the_sealed_pdf(
-    tenant_a, digital, user_a, colleague_a
+    tenant_a, digital, user_a, colleague_a, run_tasks
 ):
     with scopes_disabled():
-        sealed = Attachment(
-            tenant=tenant_a, order=digital, kind="CONTRATO_ASSINADO", origin="PORTAL",
-            name="contrato-assinado-7002.pdf", mime="application/pdf", size=9, sha256="0" * 64,
-            created_at=digital.erp_updated_at,
-        )  # fmt: skip
-        sealed.file.save("selado.pdf", ContentFile(b"%PDF-1.7\n"), save=True)
-    notify_contract_all_signed.call(
-        tenant_id=tenant_a.pk, order_id=digital.pk, sealed_attachment_id=sealed.pk
-    )
-    assert recipients(mail.outbox) == sorted([user_a.email, colleague_a.email])
-    message = mail.outbox[0]
+        sealing_certificate_demo(tenant=tenant_a)
+    sign_digitally(host_client(HOST_A, user_a), 7002, run_tasks)
+    with scopes_disabled():
+        seal = SealedContract.objects.get()
+        with seal.file.open("rb") as stream:
+            sealed = stream.read()
+
+    [code] = [m for m in mail.outbox if "código" in m.subject]
+    assert code.to == [user_a.email] and "List-Unsubscribe" not in code.extra_headers
+    text, html = parts(code)
+    assert re.search(r"^\s+\d{6}$", text, re.MULTILINE) and "10 minutos" in html
+    all_signed = [m for m in mail.outbox if "assinado por todos" in m.subject]
+    assert recipients(all_signed) == sorted([user_a.email, colleague_a.email])
+    message = all_signed[0]
     assert message.subject == "Contrato da proposta nº 7002 assinado por todos"
-    assert message.attachments == [("contrato-assinado-7002.pdf", b"%PDF-1.7\n", "application/pdf")]
+    assert message.attachments == [("contrato-assinado-7002.pdf", sealed, "application/pdf")]
     text, html = parts(message)
-    assert "Contrato de locação" in text and "selado" in html
+    for part in (text, html):
+        assert "Contrato de locação" in part and "selado" in part
+        assert f"http://{HOST_A}/verificar/{seal.verification_code}/" in part
     assert_links_on(HOST_A, text, html)
+
+
+def test_a_new_digital_contract_asks_each_signer_with_a_login_once(
+    tenant_a, cliente_a, user_a, colleague_a, run_tasks
+):
+    signers = [(user_a.email, "PARTE"), ("sem.login@clientealfa.com.br", "TESTEMUNHA")]
+    with run_tasks():
+        erp_pedido(
+            cliente_a,
+            7005,
+            contrato={"titulo": "Contrato de locação", "assinatura": "DIGITAL"},
+            signatarios=signers,
+        )
+        erp_sync_tenant(tenant=tenant_a)
+
+    def requests():
+        return [m for m in mail.outbox if m.subject.startswith("Assinatura do contrato")]
+
+    [request] = requests()  # the colleague is not a signer; the address with no login waits
+    assert request.to == [user_a.email]
+    text, html = parts(request)
+    assert "como parte" in text and f"http://{HOST_A}/pedidos/7005/contrato/" in html
+
+    # The ERP touches the order but not the contract: nobody is asked again.
+    with run_tasks():
+        ErpPedido.objects.filter(numero=7005).update(observacoes="Entrega pela manhã.")
+        erp_sync_tenant(tenant=tenant_a)
+    assert len(requests()) == 1

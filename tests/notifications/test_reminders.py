@@ -13,9 +13,9 @@ from erp_sync.models import ErpPedido
 from notifications.models import NotificationKind, SentMail
 from notifications.tasks import notify_signature_requested, send_daily_reminders
 from proposals.models import Order
-from tests.conftest import HOST_A
+from tests.conftest import HOST_A, host_client
 from tests.erp_builders import erp_pedido
-from tests.notifications.conftest import assert_links_on, parts
+from tests.notifications.conftest import assert_links_on, parts, sign_digitally
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +111,25 @@ def test_no_reminder_once_signed_or_no_longer_a_proposal(tenant_a, signing, run_
     with run_tasks():
         send_daily_reminders.call()
     assert mail.outbox == []
+
+
+def test_only_the_signers_who_have_not_signed_are_reminded(
+    tenant_a, cliente_a, user_a, colleague_a, run_tasks
+):
+    signers = [(user_a.email, "PARTE"), (colleague_a.email, "PARTE")]
+    with run_tasks():  # the mirror asks both to sign
+        erp_pedido(cliente_a, 7011, contrato={"assinatura": "DIGITAL"}, signatarios=signers)
+        erp_sync_tenant(tenant=tenant_a)
+    sign_digitally(host_client(HOST_A, user_a), 7011, run_tasks)
+    with scopes_disabled():
+        assert not Contract.objects.get(order__number=7011).signed_at  # one of two signed
+        SentMail.objects.filter(kind=NotificationKind.SIGNATURE_REQUESTED).update(
+            sent_at=timezone.now() - datetime.timedelta(days=3.1)
+        )
+    mail.outbox.clear()
+
+    with run_tasks():
+        send_daily_reminders.call()
+
+    assert [m.to for m in mail.outbox] == [[colleague_a.email]]
+    assert mail.outbox[0].subject.startswith("Lembrete: contrato da proposta nº 7011")
