@@ -98,6 +98,8 @@ def test_decline_writes_the_event_for_the_erp_and_the_detail_shows_it(proposal, 
     when = formats.datetime_br(decline.declined_at)
     assert f"Proposta recusada por {user_a.email} em {when}." in body
     assert f"Motivo: {REASON}" in body
+    assert "Pedido nº 7001 Proposta Recusada" in body  # the heading's badges
+    assert "Proposta — recusada; a empresa decide o próximo passo" in body
     assert "APROVAR PROPOSTA" not in page and "RECUSAR PROPOSTA" not in page
 
 
