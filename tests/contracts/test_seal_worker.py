@@ -13,17 +13,14 @@ from pyhanko.sign.validation import DocumentSecurityStore, validate_pdf_signatur
 from contracts import pki
 from contracts.models import SealedContract
 from tests.background.workers import eventually, start_worker, stop_worker, worker_env
-from tests.contracts.signing import digital_contract, sign_all
+from tests.conftest import HOST_A, host_client
+from tests.contracts.signing import digital_contract, last_code, request_code, send_code, sign_all
 from tests.erp_builders import erp_cliente, erp_pedido
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def database_queue(settings):
-    settings.TASKS = {
-        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
-    }
+DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 
 @pytest.fixture
@@ -37,12 +34,20 @@ def worker(tsa):
 
 
 def test_a_worker_process_seals_after_the_last_signature(
-    database_queue, tenant_a, customer_a, certificate_a, tsa, worker, password
+    settings, tenant_a, customer_a, certificate_a, tsa, worker, password
 ):
     cliente = erp_cliente(tenant_a.erp_company_id, nome=customer_a.name)
     pedido = erp_pedido(cliente, 7017, contrato={"assinatura": "DIGITAL"})
     contract, users = digital_contract(customer_a, erp_id=pedido.id, erp_version=pedido.versao)
-    sign_all(users, password)
+    *others, (email, user) = users.items()
+    # The codes' mails go in this process (the tests read them from its outbox)…
+    sign_all(dict(others), password)
+    client = host_client(HOST_A, user)
+    request_code(client, email, password)
+    code = last_code(email)
+    # …and the last signature's commit queues the seal for the worker.
+    settings.TASKS = DATABASE_QUEUE
+    assert send_code(client, code).status_code == 303
 
     def sealed():
         with scopes_disabled():
