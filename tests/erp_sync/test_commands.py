@@ -4,6 +4,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
 from django.test import Client
@@ -12,9 +13,10 @@ from django_scopes import scopes_disabled
 
 from erp_sync.demo_data import COMPANIES
 from erp_sync.management.commands.demo import TENANTS
+from erp_sync.mirror import erp_sync_tenant
 from erp_sync.models import ErpPedido, ErpPedidoItem, ErpPedidoParcela
 from portal.accounts.models import Customer, Tenant, User
-from portal.formats import validate_cnpj
+from portal.formats import brl, validate_cnpj
 from proposals.models import Order
 
 
@@ -136,3 +138,33 @@ def test_erp_sync_command_mirrors_and_reports(seeded):
     assert "orders +0 ~0 -0 =30" in second
     with scopes_disabled():
         assert Customer.objects.filter(tenant__slug="alfa").count() == 4
+
+
+@pytest.mark.django_db
+def test_propose_makes_a_new_proposal_that_mails_its_customer(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default"],
+        }
+    }
+    run("demo")  # the demo's first sync: its proposals are not news
+    with django_capture_on_commit_callbacks(execute=True):
+        out = run("erp_demo", "propose")
+        erp_sync_tenant(tenant=Tenant.objects.get(slug="alfa"))  # what the follower does
+
+    pedido = ErpPedido.objects.order_by("-id").first()
+    total = brl(pedido.valor_total)
+    assert out.strip() == (
+        f"Proposta {pedido.numero} criada para Metalúrgica Horizonte Ltda "
+        f"(cliente {pedido.cliente_id}, empresa 1): {total}"
+    )
+    subject = f"Nova proposta nº {pedido.numero} de Alfa Máquinas"
+    assert sorted(m.to[0] for m in mail.outbox if m.subject == subject) == [
+        "compras@horizonte.com.br",
+        "diretoria@horizonte.com.br",
+        "juridico@horizonte.com.br",
+    ]
+    assert f"Valor total: {total}" in mail.outbox[0].body

@@ -61,21 +61,26 @@ CUSTOMER_LOGINS = [
 ]
 
 
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    """DejaVu Sans (bin/system-deps installs it for the PDFs): Pillow's default font has no
+    accented letters, and the demo's names have them ("Alfa Máquinas")."""
+    try:
+        return ImageFont.truetype("DejaVuSans-Bold.ttf", size)
+    except OSError:
+        return ImageFont.load_default(size=size)
+
+
 def _demo_logo(tenant: Tenant) -> bytes:
     """A made-up logo (the company's initial on its colour, then its name) for the header and
     the PDFs."""
     image = Image.new("RGB", (360, 96), "white")
     draw = ImageDraw.Draw(image)
     draw.rounded_rectangle((4, 4, 92, 92), radius=18, fill=tenant.primary_color)
-    initial = ImageFont.load_default(size=60)
-    draw.text((48, 48), tenant.display_name[0], font=initial, fill="white", anchor="mm")
-    draw.text(
-        (108, 48),
-        tenant.display_name,
-        font=ImageFont.load_default(size=34),
-        fill="#1d2430",
-        anchor="lm",
-    )
+    draw.text((48, 48), tenant.display_name[0], font=_font(60), fill="white", anchor="mm")
+    size = 34
+    while size > 16 and draw.textlength(tenant.display_name, font=_font(size)) > 244:
+        size -= 2  # the whole name fits beside the initial
+    draw.text((108, 48), tenant.display_name, font=_font(size), fill="#1d2430", anchor="lm")
     buffer = io.BytesIO()
     image.save(buffer, "PNG", optimize=True)
     return buffer.getvalue()

@@ -9,6 +9,7 @@ from erp_sync.demo_data import seed as seed_demo
 from erp_sync.models import ErpCliente, ErpPedido, ErpPedidoItem, ErpPedidoParcela
 from erp_sync.router import erp_alias
 from portal.accounts.models import Tenant
+from portal.formats import brl
 
 STATUSES = ("PRO", "APR", "PED", "CAN")
 
@@ -52,7 +53,7 @@ class Command(BaseCommand):
             ) from None
         self.stdout.write(
             f"Proposta {pedido.numero} criada para {pedido.cliente.nome} "
-            f"(cliente {pedido.cliente_id}, empresa {pedido.empresa_id}): R$ {pedido.valor_total}"
+            f"(cliente {pedido.cliente_id}, empresa {pedido.empresa_id}): {brl(pedido.valor_total)}"
         )
 
     def _pedido(self, numero: int, empresa: int | None) -> ErpPedido:
@@ -112,6 +113,6 @@ class Command(BaseCommand):
         pedido.refresh_from_db()
         gone = f"; item {removed.sequencia} ({removed.descricao}) removed" if removed else ""
         self.stdout.write(
-            f"Pedido {numero}: item 1 now {first.valor_unitario}{gone}; total {total} "
+            f"Pedido {numero}: item 1 now {brl(first.valor_unitario)}{gone}; total {brl(total)} "
             f"(versão {pedido.versao})"
         )
