@@ -138,7 +138,7 @@ def test_english_pages_keep_brazilian_money_and_dates(english_user, proposal):
     assert "Order no. 7101" in detail
     assert "APPROVE PROPOSAL" in detail and "DECLINE PROPOSAL" in detail
     assert "Total R$\u00a01.407,00" in detail
-    assert "3 UN × R$\u00a0301,50" in detail
+    assert "3\u00a0UN\u00a0× R$\u00a0301,50" in detail  # never broken inside "3 UN ×"
     assert "Issued 02/03/2026" in detail and "Valid until 31/12/2099" in detail
     assert "Proposal" in detail  # the status badge
     dashboard = visible(client.get(reverse("dashboard")).content.decode())
