@@ -454,14 +454,19 @@ def contract_signing_reconcile(*, contract: Contract) -> list[DigitalSignature]:
     return voided
 
 
-def signing_requests_queue(*, contract: Contract, skip=frozenset(), resend: str = "") -> int:
+def signing_requests_queue(
+    *, contract: Contract, only=None, skip=frozenset(), resend: str = ""
+) -> set[str]:
     """Ask each designated signer with a login who has not signed this version of the contract
-    (once per signer and version: the mail's key; `resend` asks again). `skip`: e-mails told
-    otherwise (a voided signature's mail asks them already). Returns how many were asked."""
+    (once per signer and version: the mail's key; `resend` asks again). `only`: these e-mails
+    alone; `skip`: e-mails told otherwise (a voided signature's mail asks them already).
+    Returns the e-mails asked."""
     order = contract.order
     if contract.signature_mode != SignatureMode.DIGITAL or order.status != OrderStatus.PROPOSAL:
-        return 0
+        return set()
     pending = contract_signer_emails_pending(contract=contract) - set(skip)
+    if only is not None:
+        pending &= set(only)
     signers = User.objects.filter(
         tenant_id=contract.tenant_id,
         customer_id=order.customer_id,
@@ -478,7 +483,7 @@ def signing_requests_queue(*, contract: Contract, skip=frozenset(), resend: str 
             contract_sha256=source,
             resend=resend,
         )
-    return len(signers)
+    return {user.email for user in signers}
 
 
 # E-mail ------------------------------------------------------------------------------------
@@ -493,20 +498,10 @@ def signing_request_send(*, contract: Contract, email: str) -> None:
     """Ask a designated signer again (staff, from admin): a login of the customer gets the
     signing request mail (notifications; the reminders count from it), an address with no login
     yet a plain invitation with the signing page's address."""
-    order = contract.order
-    user = User.objects.filter(
-        tenant_id=contract.tenant_id, customer_id=order.customer_id, email=email, is_active=True
-    ).first()
-    if user is not None:
-        enqueue_on_commit(
-            notify_signature_requested,
-            tenant_id=contract.tenant_id,
-            order_id=order.pk,
-            user_id=user.pk,
-            contract_sha256=contract_source_key(contract),
-            resend=timezone.now().isoformat(),
-        )
-    else:
+    asked = signing_requests_queue(
+        contract=contract, only={email}, resend=timezone.now().isoformat()
+    )
+    if not asked:
         _invite(contract=contract, email=email)
     trail = signature_trail_for(contract=contract)
     with transaction.atomic():

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.test import TestCase
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
@@ -86,6 +87,22 @@ def test_staff_resend_the_request_to_pending_signers(contract, staff_client, pas
         assert SignatureEvent.objects.filter(
             kind=EventKind.SIGNING_REQUESTED, email=NO_LOGIN
         ).exists()
+
+
+def test_staff_resend_asks_a_login_again_through_its_notification(contract, staff_client):
+    with scopes_disabled():
+        contract, users = contract
+        for _ in range(2):  # a re-send is never taken for the earlier request
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                staff_client.post(
+                    reverse("admin:contracts_contract_changelist"),
+                    {"action": "resend_signing_request", "_selected_action": [contract.pk]},
+                )
+        to_party = [m for m in mail.outbox if m.to == [PARTY]]
+        assert len(to_party) == 2
+        assert to_party[0].subject.startswith(f"Assinatura do contrato da proposta nº {NUMBER}")
+        assert to_party[0].alternatives  # the notification's HTML part
+        assert [m.to for m in mail.outbox].count([NO_LOGIN]) == 2  # the plain invitation
 
 
 def test_staff_download_the_sealed_pdf(contract, staff_client, password, tenant_a):
