@@ -185,7 +185,10 @@ def _customer_order(
 
 
 def order_get_for_user(*, tenant: Tenant | None, user: User, number: int) -> Order:
-    """One of the customer's orders, whole: items, installments, attachments, timeline, approval."""
+    """One of the customer's orders for its page: attachments, timeline, approval, declines.
+
+    Its items and installments are read only when the page's fragment of this ERP version is not
+    rendered yet (proposals.fragments)."""
     attachments = Attachment.objects.order_by(
         Case(
             When(kind=AttachmentKind.PROPOSAL, then=Value(0)),
@@ -201,8 +204,6 @@ def order_get_for_user(*, tenant: Tenant | None, user: User, number: int) -> Ord
         number=number,
         select=("contract", "approval__user"),
         prefetch=(
-            "items",
-            "installments",
             Prefetch("attachments", queryset=attachments),
             "status_changes",
             Prefetch("declines", queryset=Decline.objects.select_related("user")),

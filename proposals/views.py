@@ -16,6 +16,7 @@ from portal.documents.downloads import stored_file_response
 from portal.http import SeeOther
 from proposals import documents, selectors, services, snapshots
 from proposals.forms import DeclineForm, OrderFilterForm
+from proposals.fragments import order_body_html
 from proposals.timeline import order_timeline
 
 PAGE_PARAMETERS = ("apos", "antes")
@@ -89,6 +90,7 @@ def order_detail(request, numero: int):
     blockers = [] if approval else services.order_approval_blockers(order=order)
     context = {
         "order": order,
+        "order_body": order_body_html(order=order),
         "approval": approval,
         "declined": services.order_declined_as_is(order=order),
         "timeline": order_timeline(order=order),

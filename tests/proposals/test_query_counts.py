@@ -36,9 +36,10 @@ PAGE_QUERIES = {
     "dashboard": REQUEST_QUERIES + 3,
     "order_list": REQUEST_QUERIES + 1,  # one keyset page
     "order_list_filtered": REQUEST_QUERIES + 1,  # also from a page position (a subquery)
-    # the order (+ customer, contract, approval and its user), items, installments,
-    # attachments, status changes, declines (+ user)
-    "order_detail": REQUEST_QUERIES + 6,
+    # the order (+ customer, contract, approval and its user), attachments, status changes,
+    # declines (+ user); items and installments come rendered from the cache (the first GET
+    # below rendered them: proposals.fragments)
+    "order_detail": REQUEST_QUERIES + 4,
     "order_version": REQUEST_QUERIES + 1,  # number, version, status
 }
 SMALL = {"orders": 3, "items": 2, "installments": 1, "attachments": 0, "changes": 1}
