@@ -192,9 +192,9 @@ from django.db import connection
 with connection.cursor() as cursor:
     cursor.execute(
         "INSERT INTO accounts_user (password, is_superuser, tenant_id, email, name, customer_id, "
-        "  is_active, is_staff, must_change_password, date_joined) "
+        "  is_active, is_staff, must_change_password, date_joined, language) "
         "SELECT %s, false, tenant_id, 'c' || erp_id || '@bench.test', name, id, true, false, "
-        "  false, now() FROM accounts_customer",
+        "  false, now(), '' FROM accounts_customer",
         [make_password({password!r})],
     )
 """

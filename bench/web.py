@@ -212,7 +212,8 @@ def main() -> None:
         "REQUIRE_SECRET_KEY": "1",
         "CACHE_URL": options.cache_url,
         "STATIC_ROOT": str(workdir / "static"),
-        "MEDIA_ROOT": str(workdir / "media"),
+        # The stored PDFs outlive the run, as their rows in the database do.
+        "MEDIA_ROOT": str(ROOT / "var" / "bench-media" / urllib.parse.urlsplit(db_url).path[1:]),
     }
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
@@ -230,8 +231,9 @@ def main() -> None:
 
     portal_port, bare_port = free_port(), free_port()
     bare_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.settings_bare"}
+    portal_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.settings_portal"}
     servers = [
-        gunicorn("portal.wsgi", portal_port, options.workers, env),
+        gunicorn("portal.wsgi", portal_port, options.workers, portal_env),
         gunicorn("django.core.wsgi:get_wsgi_application()", bare_port, options.workers, bare_env),
     ]
     rows = []

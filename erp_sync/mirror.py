@@ -56,9 +56,11 @@ from notifications.tasks import notify_proposal_created, notify_status_changed
 from portal.accounts.models import Customer, Tenant, User, normalize_email
 from portal.background.queue import enqueue_on_commit
 from proposals.models import (
+    Approval,
     Attachment,
     AttachmentKind,
     AttachmentOrigin,
+    Decline,
     Installment,
     Order,
     OrderItem,
@@ -970,6 +972,11 @@ def erp_sync_all(*, tenant_slug: str | None = None) -> dict[Tenant, SyncStats]:
 # changed before its statistics are stale enough to refresh.
 ANALYZE_SHARE = 0.1
 MIRRORED_MODELS = [Customer, Order, OrderItem, Installment, OrderSnapshot, StatusChange]
+# What the pages join the mirrored orders with: written by the mirror too, or by customers (empty
+# at go-live, and PostgreSQL's guess for a table never analyzed is a full one: the PAINEL then
+# sorted a heavy customer's 4,117 open proposals, 12.6 ms, instead of reading its first 20,
+# 0.2 ms).
+JOINED_MODELS = [Contract, Attachment, Approval, Decline]
 
 
 def mirror_analyze_after_bulk_pass(*, stats: SyncStats) -> bool:
@@ -987,7 +994,7 @@ def mirror_analyze_after_bulk_pass(*, stats: SyncStats) -> bool:
     if connection.vendor != "postgresql" or not changed or changed < ANALYZE_SHARE * seen:
         return False
     started = time.monotonic()
-    tables = ", ".join(model._meta.db_table for model in MIRRORED_MODELS)
+    tables = ", ".join(model._meta.db_table for model in MIRRORED_MODELS + JOINED_MODELS)
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {tables}")
     logger.info("Analyzed %s in %.0f ms", tables, (time.monotonic() - started) * 1000)

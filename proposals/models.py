@@ -2,6 +2,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -21,6 +22,15 @@ class OrderStatus(models.TextChoices):
 class ItemKind(models.TextChoices):
     PRODUCT = "P", _("Produto")
     SERVICE = "S", _("Serviço")
+
+
+# An open proposal with no validade comes after every dated one.
+NO_DEADLINE = date(9999, 12, 31)
+
+
+def proposal_deadline() -> Coalesce:
+    """The order's validade, or NO_DEADLINE: one sortable date (and one index) for both."""
+    return Coalesce("valid_until", models.Value(NO_DEADLINE))
 
 
 class Order(models.Model):
@@ -85,6 +95,16 @@ class Order(models.Model):
             models.Index(
                 fields=["customer", "status", "-issued_on", "-number"],
                 name="order_customer_status_issued",
+            ),
+            # PAINEL's "Aguardam sua ação": a customer's open proposals, nearest deadline first
+            # (a heavy customer has thousands; the page reads the first few).
+            models.Index(
+                models.F("customer"),
+                proposal_deadline(),
+                models.F("issued_on").desc(),
+                models.F("number").desc(),
+                condition=models.Q(status="PRO", removed_at__isnull=True),
+                name="order_customer_open_deadline",
             ),
         ]
 

@@ -11,7 +11,6 @@ from django.db.models import (
     Case,
     DateField,
     Exists,
-    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -25,7 +24,14 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from portal.accounts.models import Tenant, User
-from proposals.models import Attachment, AttachmentKind, Decline, Order, OrderStatus
+from proposals.models import (
+    Attachment,
+    AttachmentKind,
+    Decline,
+    Order,
+    OrderStatus,
+    proposal_deadline,
+)
 from proposals.search import search_condition
 
 DASHBOARD_ORDERS = 10
@@ -78,11 +84,11 @@ def order_list_awaiting_action(
     stand. One query, with each one's contract."""
     orders = (
         _customer_orders(tenant=tenant, user=user)
-        .filter(status=OrderStatus.PROPOSAL, approval__isnull=True)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .alias(deadline=proposal_deadline())
+        .filter(status=OrderStatus.PROPOSAL, approval__isnull=True, deadline__gte=today)
         .exclude(_declined_as_is())
         .select_related("contract")
-        .order_by(F("valid_until").asc(nulls_last=True), *NEWEST_FIRST)
+        .order_by("deadline", *NEWEST_FIRST)  # the index order_customer_open_deadline
     )
     return list(orders[:limit])
 

@@ -7,12 +7,17 @@ from django.core.management import call_command
 from django.db import connection
 from django_scopes import scopes_disabled
 
+from contracts.models import Contract
 from erp_sync.mirror import SyncStats, mirror_analyze_after_bulk_pass
 from erp_sync.models import ErpPedido
-from proposals.models import Installment, Order, OrderItem
+from proposals.models import Approval, Attachment, Decline, Installment, Order, OrderItem
 from tests.erp_builders import erp_cliente, erp_pedido
 
-ORDER_TABLES = [model._meta.db_table for model in (Order, OrderItem, Installment)]
+# The order tables, and the tables the pages join them with (empty at go-live).
+ORDER_TABLES = [
+    model._meta.db_table
+    for model in (Order, OrderItem, Installment, Contract, Attachment, Approval, Decline)
+]
 
 
 def analyzed() -> dict[str, tuple]:
