@@ -63,9 +63,9 @@ def _queries(customer, page: str, signers: int, events: int) -> int:
 SIZES = {"small": (1, 0), "large": (8, 60)}
 # The request's user (1), the order with contract and approval (1), then the page's own.
 # Signing: signers, trail, signatures, seal, logins, pending code (+ the rendered contract PDF
-# on the signing page; + items, installments, attachments, timeline and the proposal's
-# declines on the order page).
-EXPECTED = {"contract_sign": 9, "contract_detail": 8, "order_detail": 13}
+# on the signing page; + attachments, timeline and the proposal's declines on the order page,
+# whose items and installments come rendered from the cache: proposals.fragments).
+EXPECTED = {"contract_sign": 9, "contract_detail": 8, "order_detail": 11}
 
 
 @pytest.mark.parametrize("size", sorted(SIZES))
