@@ -3,20 +3,23 @@
 Proposal PDFs rendered ahead go through the queue: the follower queues a task, a real worker
 process (`task_worker`) renders it."""
 
+import shutil
 import threading
 import time
+from pathlib import Path
 
 import pytest
-from django.db import connections
+from django.core.files.storage import default_storage
+from django.db import connections, transaction
 from django_scopes import scopes_disabled
 from django_tasks_db.models import DBTaskResult
 from pypdf import PdfReader
 
 from erp_sync.follower import Follower
-from erp_sync.models import ErpPedido, SyncState
+from erp_sync.models import ErpPedido, SkippedRecord, SyncState
 from erp_sync.router import erp_alias
-from proposals.models import Order, ProposalDocument
-from tests.erp_builders import erp_cliente, erp_pedido
+from proposals.models import Attachment, Order, ProposalDocument
+from tests.erp_builders import erp_anexo, erp_cliente, erp_pedido
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +29,8 @@ def start_follower():
     running = []
 
     def start(**options) -> Follower:
-        follower = Follower(tenant_slug=None, poll_seconds=0.2, reconcile_seconds=60, **options)
+        options.setdefault("reconcile_seconds", 60)
+        follower = Follower(tenant_slug=None, poll_seconds=0.2, **options)
 
         def run():
             # A thread of its own starts with scopes enabled, as the command does: the
@@ -207,3 +211,33 @@ def test_a_malformed_notification_is_recorded_and_the_follower_goes_on(tenant_a,
     erp_pedido(erp_cliente(tenant_a.erp_company_id), 7007)
     eventually(mirrored(7007), 10)
     eventually(lambda: not state.get().is_failing)  # the next good pass clears the notice
+
+
+def test_a_storage_error_is_recorded_and_the_order_taken_once_storage_is_back(
+    tenant_a, start_follower
+):
+    # A file stands where the mirror makes its attachments folder: the disk refuses the write
+    # (a real OSError, as a broken volume gives).
+    blocked = Path(default_storage.path("attachments"))
+    shutil.rmtree(blocked, ignore_errors=True)
+    blocked.parent.mkdir(parents=True, exist_ok=True)
+    blocked.write_bytes(b"")
+    follower = start_follower(reconcile_seconds=2)
+    assert follower.ready.wait(10)
+
+    with transaction.atomic(using=erp_alias()):  # the order arrives with its attachment
+        pedido = erp_pedido(erp_cliente(tenant_a.erp_company_id), 7008)
+        erp_anexo(pedido, b"%PDF-1.7\n% especificacao\n")
+
+    # The order is skipped and listed for staff; the follower goes on.
+    skipped = SkippedRecord.objects.filter(tenant=tenant_a, erp_id=pedido.id)
+    eventually(skipped.exists, 10)
+    assert "Error" in skipped.get().error and follower.ready.is_set()
+    with scopes_disabled():
+        assert not Order.objects.filter(number=7008).exists()
+
+    blocked.unlink()  # the volume is back: the next full pass takes the order
+    eventually(mirrored(7008), 10)
+    with scopes_disabled():
+        assert Attachment.objects.get(order__number=7008).name == "especificacao.pdf"
+    eventually(lambda: not skipped.exists())
