@@ -2,22 +2,13 @@
 
 import logging
 
-from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.http import HttpResponseBase
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import translation
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from portal.accounts.models import Customer, Tenant, User, normalize_email
-from portal.accounts.selectors import tenant_absolute_url
-from portal.languages import user_language
+from portal.accounts.tasks import AccountMail, account_mail_send
 
 logger = logging.getLogger(__name__)
 
@@ -97,69 +88,23 @@ def user_set_active(*, user: User, active: bool) -> None:
     user.save(update_fields=["is_active"])
 
 
-def _set_password_url(*, user: User) -> str:
-    # Django's reset tokens: single use (they depend on the password hash) and they expire
-    # after PASSWORD_RESET_TIMEOUT; the link is always on the tenant's own primary host.
-    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    path = reverse("password_reset_confirm", args=(uidb64, token))
-    return tenant_absolute_url(tenant=user.tenant, path=path)
-
-
-def _send_set_password_email(*, user: User, subject: str, template_name: str) -> None:
-    tenant = user.tenant
-    context = {
-        "user": user,
-        "company": tenant.brand_name,
-        "url": _set_password_url(user=user),
-        "login_url": tenant_absolute_url(tenant=tenant, path=reverse("login")),
-        "valid_days": settings.PASSWORD_RESET_TIMEOUT // (60 * 60 * 24),
-    }
-    message = EmailMessage(
-        subject=subject,
-        body=render_to_string(template_name, context),
-        to=[user.email],
-        reply_to=[tenant.email] if tenant.email else None,
-    )
-    try:
-        message.send()
-    except Exception:
-        # The pages answer the same whether or not a message went out (no enumeration).
-        logger.exception("Could not send %s to user %s", template_name, user.pk)
-
-
 def user_send_password_reset(*, user: User, after: HttpResponseBase | None = None) -> None:
-    """E-mail a reset link; `after`: once that response is complete (the server closes it),
-    so the page takes as long whether or not a login has the e-mail."""
+    """Queue a reset link's mail; `after`: once that response is complete (the server closes
+    it), so the page takes as long whether or not a login has the e-mail."""
 
-    def send():
-        with translation.override(user_language(user)):
-            _send_set_password_email(
-                user=user,
-                subject=_("Redefinição de senha — Portal do Cliente de %(company)s")
-                % {"company": user.tenant.brand_name},
-                template_name="accounts/email/password_reset.txt",
-            )
+    def enqueue():
+        account_mail_send.enqueue(user_id=user.pk, kind=AccountMail.PASSWORD_RESET)
 
     if after is None:
-        send()
+        enqueue()
     else:
         # Django calls a response's resource closers from close(), which the WSGI server calls
         # once the response is sent.
-        after._resource_closers.append(send)
+        after._resource_closers.append(enqueue)
 
 
 def user_send_invitation(*, user: User) -> None:
-    """E-mail a set-password link once the transaction that created the login commits, in the
-    portal's default language (a new login has not chosen one yet)."""
-
-    def send():
-        with translation.override(user_language(user)):
-            subject = _("Convite para o Portal do Cliente de %(company)s") % {
-                "company": user.tenant.brand_name
-            }
-            _send_set_password_email(
-                user=user, subject=subject, template_name="accounts/email/invitation.txt"
-            )
-
-    transaction.on_commit(send)
+    """Queue a set-password link's mail once the transaction that created the login commits."""
+    transaction.on_commit(
+        lambda: account_mail_send.enqueue(user_id=user.pk, kind=AccountMail.INVITATION)
+    )

@@ -16,8 +16,10 @@ from django.db import close_old_connections
 from django.test import override_settings
 from django.test.client import FakePayload
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 
 from portal.accounts import services
+from portal.accounts.tasks import account_mail_send
 from tests.conftest import HOST_A, host_client
 from tests.factories import TEST_PASSWORD, UserFactory
 
@@ -161,3 +163,20 @@ def test_the_reset_mail_leaves_after_the_response_is_complete(user_a, anon_a):
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
     assert [m.to for m in mail.outbox] == [[user_a.email]]
+
+
+def test_the_reset_mail_is_a_task_on_the_queue(user_a, anon_a, settings):
+    """On the database queue (the default): the request queues the mail, a worker sends it."""
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    response = anon_a.post(reverse("password_reset"), {"email": user_a.email})
+
+    assert response.status_code == 302 and mail.outbox == []
+    [queued] = DBTaskResult.objects.filter(task_path="portal.accounts.tasks.account_mail_send")
+    kwargs = queued.args_kwargs["kwargs"]
+    assert kwargs == {"user_id": user_a.pk, "kind": "password_reset"}
+
+    account_mail_send.call(**kwargs)  # what the worker runs
+    [message] = mail.outbox
+    assert message.to == [user_a.email] and "/senha/redefinir/" in message.body

@@ -17,7 +17,7 @@ from proposals.models import Approval
 from proposals.services import order_approve
 from tests.conftest import HOST_A, host_client
 from tests.erp_builders import erp_pedido
-from tests.notifications.conftest import assert_links_on, parts
+from tests.notifications.conftest import IMMEDIATE, assert_links_on, parts
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +93,8 @@ def test_an_expiring_proposal_in_english(tenant_a, proposal, english):
     assert f"Proposal no. 7001 is valid until {date} and has not been approved yet." in text
 
 
-def test_the_password_reset_mail_follows_the_users_language(anon_a, english):
+def test_the_password_reset_mail_follows_the_users_language(anon_a, english, settings):
+    settings.TASKS = IMMEDIATE  # the reset mail is a task (portal.accounts.tasks)
     anon_a.post(reverse("password_reset"), {"email": english.email})
 
     [message] = mail.outbox
