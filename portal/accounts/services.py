@@ -1,7 +1,5 @@
 """Writes for logins: creation, invitations, password-reset e-mails, activation."""
 
-import logging
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseBase
@@ -9,8 +7,6 @@ from django.utils.translation import gettext as _
 
 from portal.accounts.models import Customer, Tenant, User, normalize_email
 from portal.accounts.tasks import AccountMail, account_mail_send
-
-logger = logging.getLogger(__name__)
 
 
 def user_validate(*, user: User) -> None:

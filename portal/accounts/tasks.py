@@ -4,8 +4,6 @@ A request only queues them (the reset after its response is sent, so the page ta
 whether or not a login has the e-mail); a worker renders and sends them in the user's language.
 """
 
-import logging
-
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMessage
@@ -21,8 +19,6 @@ from django_tasks import task
 from portal.accounts.models import User
 from portal.accounts.selectors import tenant_absolute_url
 from portal.languages import user_language
-
-logger = logging.getLogger(__name__)
 
 
 class AccountMail(TextChoices):
