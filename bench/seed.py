@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench.load import psql
+
 ROOT = Path(__file__).resolve().parents[1]
 TENANTS = 100
 PASSWORD = "bench-senha-2026"
@@ -62,16 +64,6 @@ def django_env(db_url: str) -> dict:
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
     }
-
-
-def psql(db_url: str, sql: str) -> str:
-    result = subprocess.run(
-        ["psql", db_url, "-v", "ON_ERROR_STOP=1", "-Atqc", sql],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.strip()
 
 
 def manage(db_url: str, *args: str) -> None:

@@ -28,6 +28,7 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bench.load import gunicorn, psql
 from bench.seed import (
     HEAVY_CUSTOMER,
     PASSWORD,
@@ -35,7 +36,6 @@ from bench.seed import (
     SEARCH_TERM,
     TYPICAL_CUSTOMER_OFFSET,
     django_env,
-    psql,
     shape,
 )
 
@@ -46,24 +46,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def gunicorn(module: str, port: int, workers: int, env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            module,
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-control-socket",  # its default path is shared by every gunicorn of the user
-        ],
-        cwd=ROOT,
-        env=env,
-    )
 
 
 def request(port: int, host: str, method: str, path: str, headers=None, body=None):
