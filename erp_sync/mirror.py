@@ -15,6 +15,7 @@ transaction that forgot them commits.
 """
 
 import datetime
+import functools
 import gc
 import hashlib
 import json
@@ -606,8 +607,9 @@ def _void_signed_uploads(contract: Contract) -> None:
 
 def _sync_contracts(tenant: Tenant, orders: list[Order], data: _Aggregates) -> None:
     existing = {c.order_id: c for c in Contract.objects.filter(order__in=orders)}
-    # Signers are asked to sign once the tenant's initial load is done, never for it.
-    ask_signers = _first_pass_done(tenant)
+    # Signers are asked to sign once the tenant's initial load is done, never for it. Asked of
+    # the database only when a contract's signing terms change (not on every chunk).
+    ask_signers = functools.cache(lambda: _first_pass_done(tenant))
     for order in orders:
         contrato = data.contratos.get(order.erp_id)
         contract = existing.get(order.pk)
@@ -652,11 +654,11 @@ def _sync_contracts(tenant: Tenant, orders: list[Order], data: _Aggregates) -> N
             )
             for s in data.signatarios.get(order.erp_id, [])
         )
-        if (before is not None or ask_signers) and before != _signing_terms(contract):
+        if (before is not None or ask_signers()) and before != _signing_terms(contract):
             contract.order = order
             # Signatures of what is no longer the contract (or by who no longer signs it) void.
             voided = contract_signing_reconcile(contract=contract) if before is not None else []
-            if ask_signers:
+            if ask_signers():
                 signing_requests_queue(contract=contract, skip={s.email for s in voided})
 
 
