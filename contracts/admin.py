@@ -23,6 +23,7 @@ from contracts.models import (
     SignatureTrail,
 )
 from contracts.pki import CertificateRefused, sealing_certificate_install
+from contracts.selectors import contract_signer_emails_pending
 from contracts.services import contract_pdf_ensure
 from contracts.signing import signing_request_send
 from portal.accounts.admin_site import (
@@ -206,17 +207,9 @@ class ContractAdmin(PortalModelAdmin):
     def resend_signing_request(self, request, queryset):
         sent = 0
         for contract in queryset.select_related("order__tenant", "tenant"):
-            if contract.signature_mode != SignatureMode.DIGITAL or contract.is_signed:
-                continue
-            signed = set(
-                DigitalSignature.objects.filter(
-                    trail__contract=contract, voided_at__isnull=True
-                ).values_list("email", flat=True)
-            )
-            for signer in contract.signers.all():
-                if signer.email.lower() not in signed:
-                    signing_request_send(contract=contract, email=signer.email.lower())
-                    sent += 1
+            for email in sorted(contract_signer_emails_pending(contract=contract)):
+                signing_request_send(contract=contract, email=email)
+                sent += 1
         self.message_user(request, f"Solicitação reenviada a {sent} signatário(s) pendente(s).")
 
     @admin.display(description="cliente")
