@@ -70,8 +70,8 @@ def committed(call, *args, **kwargs):
 
 def request_code(client, email, password, *, number=NUMBER, **fields):
     data = {
-        "nome": NAMES[email],
-        "cpf": CPFS[email],
+        "nome": NAMES.get(email, ""),
+        "cpf": CPFS.get(email, ""),
         "senha": password,
         "aceite": "on",
         **fields,

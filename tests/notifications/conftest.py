@@ -3,11 +3,11 @@ import re
 import pytest
 from django.conf import settings
 from django.core import mail
-from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from erp_sync.mirror import erp_sync_tenant
 from proposals.models import Order
+from tests.contracts.signing import last_code, request_code, send_code
 from tests.erp_builders import erp_cliente, erp_pedido
 from tests.factories import TEST_PASSWORD, UserFactory
 from tests.notifications.smtp import FlakyHandler, LocalSmtp
@@ -70,16 +70,15 @@ def flaky_smtp(settings):
     server.stop()
 
 
-def sign_digitally(client, number: int, run_tasks, *, cpf: str = "529.982.247-25") -> None:
-    """Both steps of a digital signature, as the signer's browser posts them, each running
-    what it queued after its commit (the code's mail, then the seal and its mails)."""
-    url = reverse("contract_sign", args=[number])
-    data = {"nome": "Maria da Silva", "cpf": cpf, "senha": TEST_PASSWORD, "aceite": "on"}
-    with run_tasks():
-        assert client.post(url, data).status_code == 303
-    code = re.search(r"^\s+(\d{6})$", mail.outbox[-1].body, re.MULTILINE).group(1)
-    with run_tasks():
-        assert client.post(url, {"codigo": code}).status_code == 303
+def sign_digitally(client, email: str, number: int) -> None:
+    """Both steps of a digital signature as the signer's browser posts them
+    (tests.contracts.signing), each running what it queued after its commit: the code's mail,
+    then the seal and its mails. The test asks for `run_tasks` (the immediate backend)."""
+    response = request_code(
+        client, email, TEST_PASSWORD, number=number, nome="Maria da Silva", cpf="529.982.247-25"
+    )
+    assert response.status_code == 303
+    assert send_code(client, last_code(email), number=number).status_code == 303
 
 
 def parts(message) -> tuple[str, str]:

@@ -121,7 +121,7 @@ def test_the_company_hears_when_everyone_signed(
     erp_sync_tenant(tenant=tenant_a)
     with scopes_disabled():
         sealing_certificate_demo(tenant=tenant_a)
-    sign_digitally(host_client(HOST_A, user_a), 7004, run_tasks)
+    sign_digitally(host_client(HOST_A, user_a), user_a.email, 7004)
     with scopes_disabled():
         seal = SealedContract.objects.get()
         with seal.file.open("rb") as stream:

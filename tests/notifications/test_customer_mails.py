@@ -212,7 +212,7 @@ def test_all_signed_goes_to_the_customers_logins_with_the_sealed_pdf(
 ):
     with scopes_disabled():
         sealing_certificate_demo(tenant=tenant_a)
-    sign_digitally(host_client(HOST_A, user_a), 7002, run_tasks)
+    sign_digitally(host_client(HOST_A, user_a), user_a.email, 7002)
     with scopes_disabled():
         seal = SealedContract.objects.get()
         with seal.file.open("rb") as stream:

@@ -120,7 +120,7 @@ def test_only_the_signers_who_have_not_signed_are_reminded(
     with run_tasks():  # the mirror asks both to sign
         erp_pedido(cliente_a, 7011, contrato={"assinatura": "DIGITAL"}, signatarios=signers)
         erp_sync_tenant(tenant=tenant_a)
-    sign_digitally(host_client(HOST_A, user_a), 7011, run_tasks)
+    sign_digitally(host_client(HOST_A, user_a), user_a.email, 7011)
     with scopes_disabled():
         assert not Contract.objects.get(order__number=7011).signed_at  # one of two signed
         SentMail.objects.filter(kind=NotificationKind.SIGNATURE_REQUESTED).update(
