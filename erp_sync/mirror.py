@@ -24,14 +24,16 @@ import time
 import uuid
 from collections import defaultdict, namedtuple
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from multiprocessing import get_context
 
 import psycopg
 from django.core.files.base import ContentFile
 from django.db import InterfaceError, OperationalError, connection, connections, transaction
-from django.db.models import BooleanField, DecimalField, Q, TextField, Value
+from django.db.models import BooleanField, Count, DecimalField, Q, TextField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Coalesce, Length
@@ -946,8 +948,15 @@ def erp_sync_customer(*, tenant: Tenant, erp_id: int) -> SyncStats:
         return _sync_customers(tenant, [erp_id])
 
 
-def erp_sync_each(*, tenant_slug: str | None = None) -> Iterator[tuple[Tenant, SyncStats]]:
+def erp_sync_each(
+    *, tenant_slug: str | None = None, jobs: int = 1
+) -> Iterator[tuple[Tenant, SyncStats]]:
     """Every active tenant (or the one named), one full pass each, handed over as each ends.
+
+    `jobs` > 1 (PostgreSQL only) passes that many tenants at once, each in its own process with
+    its own connection, the largest first: one pass alternates between its own Python and
+    PostgreSQL's work, so on its own it keeps about one core busy (issue 13: the initial mirror
+    of 100 tenants). Tenants share no mirrored rows, so their passes cannot conflict.
 
     A pass that changed much of the mirror (the initial mirror, a bulk load in the ERP) leaves
     the tables it wrote analyzed once every tenant is done: see `mirror_analyze_after_bulk_pass`.
@@ -955,17 +964,49 @@ def erp_sync_each(*, tenant_slug: str | None = None) -> Iterator[tuple[Tenant, S
     tenants = Tenant.objects.filter(is_active=True).order_by("slug")
     if tenant_slug:
         tenants = tenants.filter(slug=tenant_slug)
+    tenants = list(tenants)
+    # Other processes could not see the rows of a caller's open transaction.
+    parallel = jobs > 1 and len(tenants) > 1 and not connection.in_atomic_block
+    if parallel and connection.vendor == "postgresql":
+        passes = _parallel_passes(tenants, jobs)
+    else:
+        passes = ((tenant, erp_sync_tenant(tenant=tenant)) for tenant in tenants)
     total = SyncStats()
-    for tenant in tenants:
-        stats = erp_sync_tenant(tenant=tenant)
+    for tenant, stats in passes:
         total += stats
         yield tenant, stats
     mirror_analyze_after_bulk_pass(stats=total)
 
 
-def erp_sync_all(*, tenant_slug: str | None = None) -> dict[Tenant, SyncStats]:
+def _tenant_pass(tenant_pk: int) -> SyncStats:
+    """One tenant's full pass in a worker process of `_parallel_passes`."""
+    try:
+        return erp_sync_tenant(tenant=Tenant.objects.get(pk=tenant_pk))
+    finally:
+        connections.close_all()
+
+
+def _parallel_passes(tenants: list[Tenant], jobs: int) -> Iterator[tuple[Tenant, SyncStats]]:
+    """`erp_sync_tenant` of each tenant in `jobs` forked processes, the most orders first (so
+    the largest tenant does not start last and finish alone)."""
+    orders = dict(
+        ErpPedido.objects.filter(empresa_id__in=[tenant.erp_company_id for tenant in tenants])
+        .values("empresa_id")
+        .annotate(n=Count("id"))
+        .values_list("empresa_id", "n")
+    )
+    tenants = sorted(tenants, key=lambda tenant: -orders.get(tenant.erp_company_id, 0))
+    # A forked child must not share the parent's sockets: each opens its own connections.
+    connections.close_all()
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
+        futures = {pool.submit(_tenant_pass, tenant.pk): tenant for tenant in tenants}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def erp_sync_all(*, tenant_slug: str | None = None, jobs: int = 1) -> dict[Tenant, SyncStats]:
     """Every active tenant (or the one named): the command's pass (see `erp_sync_each`)."""
-    return dict(erp_sync_each(tenant_slug=tenant_slug))
+    return dict(erp_sync_each(tenant_slug=tenant_slug, jobs=jobs))
 
 
 # Statistics after a bulk pass ---------------------------------------------------------------

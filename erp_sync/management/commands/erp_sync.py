@@ -1,3 +1,4 @@
+import os
 import signal
 import threading
 
@@ -14,12 +15,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--tenant", help="only this tenant (slug)")
         parser.add_argument(
+            "--jobs",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="tenants mirrored at once, each in its own process (PostgreSQL; default: "
+            "the number of CPUs)",
+        )
+        parser.add_argument(
             "--follow", action="store_true", help="keep mirroring until stopped (SIGTERM/SIGINT)"
         )
 
-    def handle(self, *args, tenant, follow, **options):
+    def handle(self, *args, tenant, jobs, follow, **options):
         if not follow:
-            for synced, stats in erp_sync_all(tenant_slug=tenant).items():
+            for synced, stats in erp_sync_all(tenant_slug=tenant, jobs=jobs).items():
                 self.stdout.write(f"{synced.slug}: {stats}")
             return
         stop = threading.Event()
