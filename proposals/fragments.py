@@ -1,14 +1,18 @@
-"""Parts of an order's page that only the ERP changes, rendered once per ERP version.
+"""Parts of the pages that only the ERP changes, rendered once per ERP version.
 
 The items, payment terms and totals of an order are the ERP's rows as the mirror copied them:
 every change the ERP makes is a new `erp_version` (DESIGN.md, "The ERP contract"), so the HTML
 of one version in one language never changes. The detail page takes it from the cache (shared by all
 web workers) and skips the items' and installments' queries and their rendering, the largest
-part of the page. Nothing of the customer's own (approval, signature, timeline) is cached here.
+part of the page. The rows of PAINEL and PEDIDOS are the same kind of part: an order at one
+version, on one day (its validity badge counts days). Nothing of the customer's own (approval,
+signature, timeline) is cached here but what a row's key names (`state`).
 """
 
+import datetime
 import functools
 import hashlib
+from collections.abc import Callable
 
 from django.core.cache import cache
 from django.template import engines
@@ -23,12 +27,19 @@ TEMPLATE = "proposals/_order_body.html"
 CACHE_SECONDS = 24 * 60 * 60
 
 
+ROW_TEMPLATES = {
+    "action": "proposals/_row_action.html",  # PAINEL: awaiting the customer's action
+    "latest": "proposals/_row_latest.html",  # PAINEL: latest orders, with installments
+    "list": "proposals/_row_list.html",  # PEDIDOS
+}
+
+
 @functools.cache
-def _templates_digest() -> str:
+def _templates_digest(template: str) -> str:
     """The fragment's templates as deployed: a new release never serves an old rendering."""
     env = engines["jinja2"].env
     digest = hashlib.sha256()
-    for name in (TEMPLATE, "proposals/_macros.html"):
+    for name in (template, "proposals/_macros.html"):
         source, _filename, _uptodate = env.loader.get_source(env, name)
         digest.update(source.encode())
     return digest.hexdigest()[:12]
@@ -36,9 +47,43 @@ def _templates_digest() -> str:
 
 def order_body_html(*, order: Order) -> Markup:
     """The items, payment terms and totals of `order` as its page shows them."""
-    key = f"order-body:{order.pk}:{order.erp_version}:{get_language()}:{_templates_digest()}"
+    digest = _templates_digest(TEMPLATE)
+    key = f"order-body:{order.pk}:{order.erp_version}:{get_language()}:{digest}"
     html = cache.get(key)
     if html is None:
         html = render_to_string(TEMPLATE, {"order": order}, using="jinja2")
         cache.set(key, html, CACHE_SECONDS)
     return Markup(html)
+
+
+def order_rows_html(
+    *,
+    orders: list[Order],
+    row: str,
+    day: datetime.date,
+    state: Callable[[Order], str] = lambda order: "",
+    prepare: Callable[[list[Order]], None] = lambda orders: None,
+) -> list[Markup]:
+    """Each order's row of a list (`row`: a key of ROW_TEMPLATES), in order: one cache round
+    trip for all of them, and the rows not cached yet rendered and stored in another.
+
+    `state(order)`: what the row shows beyond the order's ERP version (part of its key and its
+    context). `prepare(missing)`: loads what rendering the missing rows needs (their
+    installments), so a page whose rows are all cached skips that query.
+    """
+    template = ROW_TEMPLATES[row]
+    prefix = f"order-row:{row}:{get_language()}:{day.isoformat()}:{_templates_digest(template)}"
+    keyed = [(f"{prefix}:{order.pk}:{order.erp_version}:{state(order)}", order) for order in orders]
+    html = cache.get_many([key for key, _order in keyed])
+    missing = [(key, order) for key, order in keyed if key not in html]
+    if missing:
+        prepare([order for _key, order in missing])
+        rendered = {
+            key: render_to_string(
+                template, {"order": order, "day": day, "state": state(order)}, using="jinja2"
+            )
+            for key, order in missing
+        }
+        cache.set_many(rendered, CACHE_SECONDS)
+        html |= rendered
+    return [Markup(html[key]) for key, _order in keyed]

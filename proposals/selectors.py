@@ -19,6 +19,7 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -71,9 +72,14 @@ def _customer_orders(*, tenant: Tenant | None, user: User) -> QuerySet[Order]:
 def order_list_latest_for_user(
     *, tenant: Tenant | None, user: User, limit: int = DASHBOARD_ORDERS
 ) -> list[Order]:
-    """The customer's latest orders by issue date, with their installments (two queries)."""
-    orders = _customer_orders(tenant=tenant, user=user).order_by(*NEWEST_FIRST)[:limit]
-    return list(orders.prefetch_related("installments"))
+    """The customer's latest orders by issue date (one query; their installments, where a row
+    must be rendered: `order_installments_load`)."""
+    return list(_customer_orders(tenant=tenant, user=user).order_by(*NEWEST_FIRST)[:limit])
+
+
+def order_installments_load(orders: list[Order]) -> None:
+    """Each order's installments, in one query (`order.installments.all()` then asks none)."""
+    prefetch_related_objects(orders, "installments")
 
 
 def order_list_awaiting_action(

@@ -60,6 +60,14 @@ def order_declined_as_is(*, order: Order) -> Decline | None:
     return next((d for d in declines if d.order_version == order.erp_version), None)
 
 
+def order_next_action(order: Order) -> str:
+    """What a proposal awaiting the customer asks of them first: "sign" its contract (one not
+    signed yet), else "approve". Reads the contract loaded with the order, if any."""
+    # No contract raises RelatedObjectDoesNotExist, an AttributeError.
+    contract = getattr(order, "contract", None)
+    return "sign" if contract is not None and not contract.is_signed else "approve"
+
+
 def order_approval_blockers(*, order: Order, today: date | None = None) -> list[str]:
     """Why this order cannot be approved now, in pt-BR (empty: APROVAR PROPOSTA is live).
 

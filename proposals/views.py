@@ -16,7 +16,7 @@ from portal.documents.downloads import stored_file_response
 from portal.http import SeeOther
 from proposals import documents, selectors, services, snapshots
 from proposals.forms import DeclineForm, OrderFilterForm
-from proposals.fragments import order_body_html
+from proposals.fragments import order_body_html, order_rows_html
 from proposals.timeline import order_timeline
 
 PAGE_PARAMETERS = ("apos", "antes")
@@ -45,12 +45,16 @@ def _query_with(query, **params) -> str:
 @require_safe
 def dashboard(request):
     """PAINEL: what awaits the customer's action first, then the latest orders."""
-    tenant, user = request.tenant, request.user
+    tenant, user, today = request.tenant, request.user, timezone.localdate()
+    actions = selectors.order_list_awaiting_action(tenant=tenant, user=user, today=today)
+    latest = selectors.order_list_latest_for_user(tenant=tenant, user=user)
     context = {
-        "actions": selectors.order_list_awaiting_action(
-            tenant=tenant, user=user, today=timezone.localdate()
+        "action_rows": order_rows_html(
+            orders=actions, row="action", day=today, state=services.order_next_action
         ),
-        "orders": selectors.order_list_latest_for_user(tenant=tenant, user=user),
+        "order_rows": order_rows_html(
+            orders=latest, row="latest", day=today, prepare=selectors.order_installments_load
+        ),
     }
     return render(request, "proposals/dashboard.html", context)
 
@@ -68,7 +72,7 @@ def order_list(request):
     )
     context = {
         "form": form,
-        "orders": page.orders,
+        "order_rows": order_rows_html(orders=page.orders, row="list", day=timezone.localdate()),
         "filtered": any(request.GET.get(name) for name in form.fields),
         "next_query": (
             _query_with(request.GET, apos=page.next_after) if page.next_after is not None else ""

@@ -32,9 +32,10 @@ pytestmark = pytest.mark.django_db
 
 REQUEST_QUERIES = 1  # user + customer
 PAGE_QUERIES = {
-    # proposals awaiting action (+ contract), latest orders, their installments
-    "dashboard": REQUEST_QUERIES + 3,
-    "order_list": REQUEST_QUERIES + 1,  # one keyset page
+    # proposals awaiting action (+ contract), latest orders; their rows, installments included,
+    # come rendered from the cache (the first GET below rendered them: proposals.fragments)
+    "dashboard": REQUEST_QUERIES + 2,
+    "order_list": REQUEST_QUERIES + 1,  # one keyset page (its rows from the cache)
     "order_list_filtered": REQUEST_QUERIES + 1,  # also from a page position (a subquery)
     # the order (+ customer, contract, approval and its user), attachments, status changes,
     # declines (+ user); items and installments come rendered from the cache (the first GET
