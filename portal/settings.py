@@ -149,9 +149,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # shared by the processes of one machine; several machines share Redis (CACHE_URL).
 CACHE_URL = os.environ.get("CACHE_URL", "")
 if CACHE_URL.startswith("redis"):
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
-    }
+    CACHES = {"default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": CACHE_URL}}
 elif CACHE_URL:
     raise ImproperlyConfigured(f"CACHE_URL must be redis://… (got {CACHE_URL!r})")
 else:

@@ -180,16 +180,19 @@ def _customer_order(
 ) -> Order:
     """One of the customer's orders with the relations named, or Http404 for a number the
     customer does not own, exactly as for one that does not exist."""
-    order = (
+    orders = (
         _customer_orders(tenant=tenant, user=user)
         .filter(number=number)
         .select_related(*select)
         .prefetch_related(*prefetch)
         .annotate(**(annotate or {}))
-        .first()
     )
-    if order is None:
-        raise Http404("Pedido não encontrado.")
+    # A live order's number is unique in its tenant (order_number_per_tenant): `get`, whose
+    # query has no ORDER BY to compile, as `first` adds (a third of this query's Python).
+    try:
+        order = orders.get()
+    except Order.DoesNotExist:
+        raise Http404("Pedido não encontrado.") from None
     # The request already holds both: no join to load them again.
     order.tenant = tenant
     order.customer = user.customer

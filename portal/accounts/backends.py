@@ -54,10 +54,11 @@ class TenantEmailBackend(ModelBackend):
         return user_may_log_in(user)
 
     def get_user(self, user_id):
-        user = User.objects.select_related("customer", "tenant").filter(pk=user_id).first()
-        if user is None or not user_may_log_in(user):
+        try:
+            user = User.objects.select_related("customer").get(pk=user_id)
+        except User.DoesNotExist:
             return None
-        return user
+        return user if user_may_log_in(user) else None
 
 
 def axes_username(request, credentials) -> str:
