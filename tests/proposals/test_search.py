@@ -3,6 +3,7 @@ finds a number by its first digits, on SQLite and PostgreSQL alike (the mirror w
 normalized text; PostgreSQL answers it through a trigram index)."""
 
 import datetime
+import unicodedata
 
 import pytest
 from django.db import connection
@@ -52,6 +53,20 @@ def test_normalize_drops_accents_case_and_extra_spaces():
     assert normalize("CHAPA DE AÇO") == "chapa de aco"
     assert normalize(None) == ""
     assert search_words("aço a 7 aço") == ["aco", "7"]  # one-letter words say nothing
+
+
+def test_normalize_outside_latin_script_drops_every_combining_mark():
+    def per_character(text):
+        decomposed = unicodedata.normalize("NFKD", text)
+        return " ".join(
+            "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split()
+        )
+
+    # Marks outside U+0300–U+036F, letters without a decomposition, compatibility forms.
+    samples = ["Ꞩ ø ß ﬁ ½ Ǆ 𝔸", "a\u0483 b\u1dc0 c\u20dd", "Ελληνικά Мэ́р", "ª nº 10", "Ação"]
+    for text in samples:
+        assert normalize(text) == per_character(text), text
+    assert normalize("Ελληνικά Мэ́р Ǆ nº") == "ελληνικα мэр dz no"
 
 
 @pytest.mark.parametrize(
