@@ -17,9 +17,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--jobs",
             type=int,
-            default=os.cpu_count() or 1,
+            # One more than the CPUs: a pass waiting on its commit's WAL flush leaves a core to
+            # the others (1,000,000 orders on 2 cores: 2,805 orders/s with 2, 2,983 with 3).
+            default=(os.cpu_count() or 1) + 1,
             help="tenants mirrored at once, each in its own process (PostgreSQL; default: "
-            "the number of CPUs)",
+            "the number of CPUs + 1)",
         )
         parser.add_argument(
             "--follow", action="store_true", help="keep mirroring until stopped (SIGTERM/SIGINT)"
