@@ -45,15 +45,32 @@ def _templates_digest(template: str) -> str:
     return digest.hexdigest()[:12]
 
 
+def _cached_html(
+    template: str,
+    contexts: dict[str, dict],
+    prepare: Callable[[list[Order]], None] = lambda orders: None,
+) -> list[Markup]:
+    """`template` rendered with each context, under its cache key, in the keys' order: one
+    cache read for all of them, and one write of those rendered now (after `prepare` loaded
+    what their orders need)."""
+    html = cache.get_many(list(contexts))
+    missing = {key: context for key, context in contexts.items() if key not in html}
+    if missing:
+        prepare([context["order"] for context in missing.values()])
+        rendered = {
+            key: render_to_string(template, context, using="jinja2")
+            for key, context in missing.items()
+        }
+        cache.set_many(rendered, CACHE_SECONDS)
+        html |= rendered
+    return [Markup(html[key]) for key in contexts]
+
+
 def order_body_html(*, order: Order) -> Markup:
     """The items, payment terms and totals of `order` as its page shows them."""
     digest = _templates_digest(TEMPLATE)
     key = f"order-body:{order.pk}:{order.erp_version}:{get_language()}:{digest}"
-    html = cache.get(key)
-    if html is None:
-        html = render_to_string(TEMPLATE, {"order": order}, using="jinja2")
-        cache.set(key, html, CACHE_SECONDS)
-    return Markup(html)
+    return _cached_html(TEMPLATE, {key: {"order": order}})[0]
 
 
 def order_rows_html(
@@ -73,17 +90,8 @@ def order_rows_html(
     """
     template = ROW_TEMPLATES[row]
     prefix = f"order-row:{row}:{get_language()}:{day.isoformat()}:{_templates_digest(template)}"
-    keyed = [(f"{prefix}:{order.pk}:{order.erp_version}:{state(order)}", order) for order in orders]
-    html = cache.get_many([key for key, _order in keyed])
-    missing = [(key, order) for key, order in keyed if key not in html]
-    if missing:
-        prepare([order for _key, order in missing])
-        rendered = {
-            key: render_to_string(
-                template, {"order": order, "day": day, "state": state(order)}, using="jinja2"
-            )
-            for key, order in missing
-        }
-        cache.set_many(rendered, CACHE_SECONDS)
-        html |= rendered
-    return [Markup(html[key]) for key, _order in keyed]
+    contexts = {}
+    for order in orders:
+        context = {"order": order, "day": day, "state": state(order)}
+        contexts[f"{prefix}:{order.pk}:{order.erp_version}:{context['state']}"] = context
+    return _cached_html(template, contexts, prepare)
